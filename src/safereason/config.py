@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -96,6 +96,7 @@ class Experiment(BaseModel):
     output_dir: str = "runs"
     cache: str | None = "default"
     batch_size: int | None = Field(None, ge=1)
+    judge_overlap: Literal["auto"] | bool = "auto"
 
     @field_validator("models", "methods", "benchmarks", mode="before")
     @classmethod

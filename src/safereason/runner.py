@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
-from safereason import plugins
 from safereason.backends.factory import ModelHandle, open_backend, prepare_model
 from safereason.config import Experiment
 from safereason.errors import InterruptedRun, SafereasonError
-from safereason.hashing import content_key
+from safereason.judging import JudgeStage
 from safereason.paths import default_generation_cache
 from safereason.plan import PlanItem, build_plan, load_samples
-from safereason.registry import spec_of
 from safereason.store import Store
-from safereason.types import Completion, Request, Sample
+from safereason.types import Request
 from safereason.versions import package_versions
 
 ASSUMED_TOKENS_PER_S = {"llamacpp": 15.0, "fake": 1e6}
@@ -109,10 +114,16 @@ class Runner:
             outcome.estimate = self._estimate(todo, handles, cache)
             if dry_run:
                 return outcome
+            stage = JudgeStage(self.exp, store, cache)
             try:
-                outcome.generated = self._generate(todo, handles, store, cache)
-                aggregate(plan, store)
-                outcome.judged, outcome.verdicts_reused = self._judge(plan, store, cache)
+                with self._progress() as bar:
+                    stage.on_progress = self._judge_bar(bar)
+                    tracker = Readiness(plan, store.has_generations(unique))
+                    self._land(tracker.ready(), store, stage)
+                    outcome.generated = self._generate(
+                        todo, handles, store, cache, bar, tracker, stage
+                    )
+                    outcome.judged, outcome.verdicts_reused = stage.finish()
                 outcome.failed = self.failed
             except KeyboardInterrupt:
                 n = store.count("generations")
@@ -120,6 +131,8 @@ class Runner:
                     f"interrupted: {n} of {len(unique)} generations are stored in "
                     f"{self.run_dir}; run the same command again to resume"
                 ) from None
+            finally:
+                stage.close()
             outcome.seconds = time.perf_counter() - start
             return outcome
         finally:
@@ -182,43 +195,67 @@ class Runner:
             transient=False,
         )
 
+    @staticmethod
+    def _judge_bar(bar: Progress) -> Callable[[str, int, int], None]:
+        """A progress callback that keeps one bar per judge, its total growing as work lands."""
+        tasks: dict[str, TaskID] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"judge {label}", total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        return update
+
+    def _land(self, items: Sequence[PlanItem], store: Store, stage: JudgeStage) -> None:
+        """Items whose generations are all stored: combine multi-sample ones, queue judging."""
+        if items:
+            aggregate(items, store)
+            stage.add(items, store.completions({p.gen_key for p in items}))
+
     def _generate(
         self,
         todo: Sequence[Request],
         handles: Sequence[ModelHandle],
         store: Store,
         cache: Store | None,
+        bar: Progress,
+        tracker: Readiness,
+        stage: JudgeStage,
     ) -> int:
         done = 0
         for handle in handles:
             reqs = [r for r in todo if r.model == handle.label]
             if not reqs:
                 continue
+            stage.dispatch(handle.backend, self.exp.judge_overlap)
             if self.show_progress:
                 self.console.print(f"loading {handle.label} ({handle.backend}) ...")
             backend = open_backend(handle)
             t0, toks = time.perf_counter(), 0
             try:
-                with self._progress() as bar:
-                    task = bar.add_task(f"generate {handle.label}", total=len(reqs))
-                    preferred = int(getattr(backend, "preferred_batch", 4))
-                    step = self.exp.batch_size if self.exp.batch_size else preferred
-                    for i in range(0, len(reqs), step):
-                        chunk = reqs[i : i + step]
-                        comps = backend.generate(chunk)
-                        # a transient failure is not stored, so the next run retries it
-                        pairs = [
-                            (r, c)
-                            for r, c in zip(chunk, comps, strict=True)
-                            if c.finish_reason != "failed"
-                        ]
-                        self.failed += len(chunk) - len(pairs)
-                        store.put_generations(pairs)
-                        if cache is not None:
-                            cache.put_generations(pairs)
-                        toks += sum(c.completion_tokens for _, c in pairs)
-                        done += len(pairs)
-                        bar.advance(task, len(chunk))
+                task = bar.add_task(f"generate {handle.label}", total=len(reqs))
+                preferred = int(getattr(backend, "preferred_batch", 4))
+                step = self.exp.batch_size if self.exp.batch_size else preferred
+                for i in range(0, len(reqs), step):
+                    chunk = reqs[i : i + step]
+                    comps = backend.generate(chunk)
+                    # a transient failure is not stored, so the next run retries it
+                    pairs = [
+                        (r, c)
+                        for r, c in zip(chunk, comps, strict=True)
+                        if c.finish_reason != "failed"
+                    ]
+                    self.failed += len(chunk) - len(pairs)
+                    store.put_generations(pairs)
+                    if cache is not None:
+                        cache.put_generations(pairs)
+                    toks += sum(c.completion_tokens for _, c in pairs)
+                    done += len(pairs)
+                    bar.advance(task, len(chunk))
+                    self._land(tracker.stored(r.key for r, _ in pairs), store, stage)
+                    stage.dispatch(handle.backend, self.exp.judge_overlap)
+                    stage.poll()
             finally:
                 backend.close()
                 if cache is not None and toks:
@@ -239,52 +276,39 @@ class Runner:
             },
         )
 
-    def _judge(
-        self, plan: Sequence[PlanItem], store: Store, cache: Store | None
-    ) -> tuple[int, int]:
-        comps = store.completions({p.gen_key for p in plan})
-        work: dict[str, list[tuple[str, PlanItem, Completion]]] = {}
-        judges: dict[str, Any] = {}
-        links: list[tuple[str, str, str]] = []
+
+class Readiness:
+    """Which plan items have all their generations stored, updated as generations land."""
+
+    def __init__(self, plan: Sequence[PlanItem], stored: set[str]) -> None:
+        self._missing: dict[str, set[str]] = {}
+        self._waiting: dict[str, list[PlanItem]] = {}
+        self._ready: list[PlanItem] = []
         for p in plan:
-            comp = comps.get(p.gen_key)
-            if comp is None:
+            missing = {r.key for r in p.requests} - stored
+            if not missing:
+                self._ready.append(p)
                 continue
-            for ref in self.exp.judges_for(p.sample.kind):
-                judge = judges.setdefault(ref.display, plugins.judges.build(ref.name, ref.options))
-                vkey = verdict_key(judge, p.sample, comp)
-                links.append((p.item_id, ref.display, vkey))
-                work.setdefault(ref.display, []).append((vkey, p, comp))
-        all_keys = [k for rows in work.values() for k, _, _ in rows]
-        have = store.has_verdicts(all_keys)
-        if cache is not None:
-            missing = set(all_keys) - have
-            have |= _copy_verdicts(cache, store, missing)
-        judged = 0
-        with self._progress() as bar:
-            for label, rows in work.items():
-                todo = {k: (p, c) for k, p, c in rows if k not in have}
-                if not todo:
-                    continue
-                task = bar.add_task(f"judge {label}", total=len(todo))
-                keys = list(todo)
-                for i in range(0, len(keys), 64):
-                    chunk = keys[i : i + 64]
-                    verdicts = judges[label].score([(todo[k][0].sample, todo[k][1]) for k in chunk])
-                    rows_out = [
-                        (k, todo[k][1].key, v) for k, v in zip(chunk, verdicts, strict=True)
-                    ]
-                    store.put_verdicts(rows_out)
-                    if cache is not None:
-                        cache.put_verdicts(rows_out)
-                    judged += len(chunk)
-                    bar.advance(task, len(chunk))
-        store.link_verdicts(links)
-        for judge in judges.values():  # judges backed by a model free it here
-            close = getattr(judge, "close", None)
-            if close is not None:
-                close()
-        return judged, len(all_keys) - judged
+            self._missing[p.item_id] = missing
+            for key in missing:
+                self._waiting.setdefault(key, []).append(p)
+
+    def ready(self) -> list[PlanItem]:
+        """The items complete before any generation (and not yet handed out)."""
+        out, self._ready = self._ready, []
+        return out
+
+    def stored(self, keys: Iterable[str]) -> list[PlanItem]:
+        """Mark generations stored; returns the items this completes."""
+        out = []
+        for key in keys:
+            for p in self._waiting.pop(key, []):
+                missing = self._missing[p.item_id]
+                missing.discard(key)
+                if not missing:
+                    del self._missing[p.item_id]
+                    out.append(p)
+        return out
 
 
 def aggregate(plan: Sequence[PlanItem], store: Store) -> int:
@@ -305,22 +329,3 @@ def aggregate(plan: Sequence[PlanItem], store: Store) -> int:
     if rows:
         store.put_generations(rows)
     return len(rows)
-
-
-def verdict_key(judge: Any, sample: Sample, comp: Completion) -> str:
-    """The content hash of a judge's spec and everything it reads."""
-    return content_key(
-        {
-            "judge": spec_of(judge),
-            "gen": comp.key,
-            "prompt": sample.prompt,
-            "target": sample.target,
-            "kind": sample.kind,
-            "category": sample.category,
-        }
-    )
-
-
-def _copy_verdicts(src: Store, dst: Store, keys: set[str]) -> set[str]:
-    """Copy verdicts the shared cache already has; returns the keys copied."""
-    return dst.copy_verdicts_from(src, keys)

@@ -1,0 +1,183 @@
+"""The judging stage: score plan items as their completions land, beside generation.
+
+The runner hands over items whose completion is stored (:meth:`JudgeStage.add`). Verdicts
+already in the run store or the shared cache are reused; the rest go to one worker thread
+per judge, so judges score while generation continues. Only the main thread touches the
+SQLite store: it writes verdicts when it collects finished work (:meth:`JudgeStage.poll`).
+
+A judge backed by a model on the same kind of local engine as the model being generated
+would compete with it for the same cores or GPU, so by default (``judge_overlap: auto``)
+it waits until generation is over; ``true`` always overlaps, ``false`` never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from safereason import plugins
+from safereason.config import Experiment, ModelRef, PluginRef
+from safereason.hashing import content_key
+from safereason.plan import PlanItem
+from safereason.registry import spec_of
+from safereason.store import Store
+from safereason.types import Completion, Sample, Verdict
+
+Overlap = Literal["auto", True, False]
+CHUNK = 64
+REMOTE_ENGINES = {"openai", "ray"}
+
+Row = tuple[str, str, PlanItem, Completion]  # verdict key, judge label, item, completion
+Running = tuple["Future[list[tuple[str, Verdict]]]", list[Row]]  # a batch being scored
+
+
+def verdict_key(judge: Any, sample: Sample, comp: Completion) -> str:
+    """The content hash of a judge's spec and everything it reads."""
+    return content_key(
+        {
+            "judge": spec_of(judge),
+            "gen": comp.key,
+            "prompt": sample.prompt,
+            "target": sample.target,
+            "kind": sample.kind,
+            "category": sample.category,
+        }
+    )
+
+
+def _score(judge: Any, todo: Mapping[str, tuple[Sample, Completion]]) -> list[tuple[str, Verdict]]:
+    """Run one judge on a batch (in its worker thread); verdicts paired with their keys."""
+    keys = list(todo)
+    return list(zip(keys, judge.score([todo[k] for k in keys]), strict=True))
+
+
+def judge_engine(judge: Any) -> str | None:
+    """The backend a model-backed judge runs on, or ``None`` for a judge without a model."""
+    spec = getattr(judge, "model", None)
+    if not isinstance(spec, Mapping) or "name" not in spec:
+        return None
+    return ModelRef.model_validate(dict(spec)).backend
+
+
+def may_overlap(judge: Any, generating: str | None, setting: Overlap) -> bool:
+    """Whether ``judge`` may score now, while a model on engine ``generating`` runs."""
+    if setting is not True and setting is not False:
+        engine = judge_engine(judge)
+        return (
+            generating is None or engine is None or engine != generating or engine in REMOTE_ENGINES
+        )
+    return bool(setting) or generating is None
+
+
+@dataclass
+class JudgeStage:
+    """Judges for one run; call :meth:`add`, :meth:`poll` as work lands, then :meth:`finish`."""
+
+    exp: Experiment
+    store: Store
+    cache: Store | None
+    on_progress: Callable[[str, int, int], None] = lambda label, done, total: None
+    judged: int = 0
+    reused: int = 0
+    _judges: dict[str, Any] = field(default_factory=dict)
+    _pools: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
+    _pending: dict[str, list[Row]] = field(default_factory=dict)
+    _running: list[Running] = field(default_factory=list)
+    _queued: set[str] = field(default_factory=set)
+    _followers: dict[str, list[Row]] = field(default_factory=dict)
+    _totals: dict[str, int] = field(default_factory=dict)
+    _done: dict[str, int] = field(default_factory=dict)
+
+    def judge(self, ref: PluginRef) -> Any:
+        """The judge a reference names, built once per run."""
+        if ref.display not in self._judges:
+            self._judges[ref.display] = plugins.judges.build(ref.name, ref.options)
+        return self._judges[ref.display]
+
+    def add(self, items: Iterable[PlanItem], comps: Mapping[str, Completion]) -> None:
+        """Queue the judging of items whose completion is in ``comps``; link reused verdicts."""
+        rows: list[Row] = []
+        for p in items:
+            comp = comps.get(p.gen_key)
+            if comp is None:
+                continue
+            for ref in self.exp.judges_for(p.sample.kind):
+                vkey = verdict_key(self.judge(ref), p.sample, comp)
+                rows.append((vkey, ref.display, p, comp))
+        have = self.store.has_verdicts(k for k, *_ in rows)
+        if self.cache is not None:
+            have |= self.store.copy_verdicts_from(self.cache, {k for k, *_ in rows} - have)
+        self.store.link_verdicts([(p.item_id, label, k) for k, label, p, _ in rows if k in have])
+        self.reused += sum(1 for k, *_ in rows if k in have)
+        for row in rows:
+            key, label = row[0], row[1]
+            if key in have:
+                continue
+            if key in self._queued:  # the same verdict for another item: link it when it lands
+                self._followers.setdefault(key, []).append(row)
+                continue
+            self._queued.add(key)
+            self._pending.setdefault(label, []).append(row)
+            self._totals[label] = self._totals.get(label, 0) + 1
+            self.on_progress(label, self._done.get(label, 0), self._totals[label])
+
+    def dispatch(self, generating: str | None, setting: Overlap) -> None:
+        """Start scoring what is pending for every judge allowed to run now."""
+        for label, rows in list(self._pending.items()):
+            if not rows or not may_overlap(self._judges[label], generating, setting):
+                continue
+            self._pending[label] = []
+            for i in range(0, len(rows), CHUNK):
+                self._submit(label, rows[i : i + CHUNK])
+
+    def _submit(self, label: str, rows: list[Row]) -> None:
+        pool = self._pools.setdefault(
+            label, ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"judge-{label}")
+        )
+        todo: dict[str, tuple[Sample, Completion]] = {}
+        for key, _, p, comp in rows:
+            todo.setdefault(key, (p.sample, comp))
+        fut = pool.submit(_score, self._judges[label], todo)
+        self._running.append((fut, rows))
+
+    def poll(self, wait: bool = False) -> None:
+        """Store the verdicts of finished work (all of it, waiting, when ``wait``)."""
+        still: list[Running] = []
+        for fut, rows in self._running:
+            if not wait and not fut.done():
+                still.append((fut, rows))
+                continue
+            scored: dict[str, Verdict] = dict(fut.result())
+            gen_of = {k: comp.key for k, _, _, comp in rows}
+            out = [(k, gen_of[k], v) for k, v in scored.items()]
+            self.store.put_verdicts(out)
+            if self.cache is not None:
+                self.cache.put_verdicts(out)
+            linked = rows + [r for k in scored for r in self._followers.pop(k, [])]
+            self.store.link_verdicts([(p.item_id, label, k) for k, label, p, _ in linked])
+            label = rows[0][1]
+            self.judged += len(scored)
+            self._done[label] = self._done.get(label, 0) + len(scored)
+            self.on_progress(label, self._done[label], self._totals.get(label, 0))
+        self._running = still
+
+    def finish(self) -> tuple[int, int]:
+        """Score everything left, wait for it, free judge models; returns (judged, reused)."""
+        try:
+            self.dispatch(None, True)
+            self.poll(wait=True)
+        finally:
+            self.close()
+        return self.judged, self.reused
+
+    def close(self) -> None:
+        """Stop the worker threads (dropping queued work) and free judges' models."""
+        for pool in self._pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._pools.clear()
+        for judge in self._judges.values():
+            close = getattr(judge, "close", None)
+            if close is not None:
+                close()
