@@ -192,3 +192,19 @@ def test_verdicts_are_in_order() -> None:
         for t, a in [("1", "1"), ("2", "3"), ("4", "4")]
     ]
     assert [v.label for v in AnswerMatch().score(pairs)] == [CORRECT, INCORRECT, CORRECT]
+
+
+def test_equivalence_in_a_worker_thread_is_the_same_and_quiet(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The runner judges in worker threads, where math-verify has no signal timeout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from safereason.judges.answer_match import equivalent
+
+    pairs = [("0.5", "1/2"), ("1,000", "1000"), ("3", "4"), ("x" * 400, "x" * 400)]
+    with caplog.at_level("WARNING"), ThreadPoolExecutor(1) as pool:
+        in_thread = list(pool.map(lambda ab: equivalent(*ab), pairs))
+    assert in_thread == [True, True, False, True]
+    assert in_thread[:3] == [equivalent(a, b) for a, b in pairs[:3]]
+    assert not [r for r in caplog.records if "Timeout is disabled" in r.getMessage()]

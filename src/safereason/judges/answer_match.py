@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ _ANSWER_IS = re.compile(
 _NUMBER = re.compile(r"-?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?")
 _PLAIN_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?")
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # unicode minus / en dash
+_MAX_UNTIMED_CHARS = 300  # longest answer math-verify parses without its signal timeout
 
 
 def _last_boxed_at(text: str) -> tuple[int, str] | None:
@@ -101,17 +103,31 @@ def clean_answer(ans: str) -> str:
 
 
 def equivalent(pred: str, gold: str) -> bool:
-    """Whether two answers are mathematically equal (fractions, decimals, separators)."""
+    """Whether two answers are mathematically equal (fractions, decimals, separators).
+
+    math-verify bounds its work with a signal alarm, which only the main thread can set.
+    Elsewhere (the runner judges in worker threads) its timeout is off, so overlong answers
+    are compared as text instead, and its "timeout is disabled" notice is silenced.
+    """
     from math_verify import parse, verify
 
+    pred_s, gold_s = clean_answer(pred), clean_answer(gold)
     main = threading.current_thread() is threading.main_thread()
+    if not main and max(len(pred_s), len(gold_s)) > _MAX_UNTIMED_CHARS:
+        return _as_text(pred_s) == _as_text(gold_s)
     kw: dict[str, int | None] = {} if main else {"parsing_timeout": None}
     vkw: dict[str, int | None] = {} if main else {"timeout_seconds": None}
-    g = parse(f"${clean_answer(gold)}$", **kw)
-    p = parse(f"${clean_answer(pred)}$", **kw)
+    if not main:
+        logging.getLogger("math_verify").setLevel(logging.ERROR)
+    g = parse(f"${gold_s}$", **kw)
+    p = parse(f"${pred_s}$", **kw)
     if not g or not p:
-        return clean_answer(pred).replace(",", "") == clean_answer(gold).replace(",", "")
+        return _as_text(pred_s) == _as_text(gold_s)
     return bool(verify(g, p, **vkw))
+
+
+def _as_text(answer: str) -> str:
+    return answer.replace(",", "")
 
 
 @judges.register("answer_match")
