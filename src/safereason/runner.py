@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from safereason.backends.factory import ModelHandle, open_backend, prepare_model
+from safereason.batches import completed_batches
 from safereason.config import Experiment
 from safereason.errors import InterruptedRun, SafereasonError
 from safereason.judging import JudgeStage
@@ -237,22 +238,16 @@ class Runner:
                 task = bar.add_task(f"generate {handle.label}", total=len(reqs))
                 preferred = int(getattr(backend, "preferred_batch", 4))
                 step = self.exp.batch_size if self.exp.batch_size else preferred
-                for i in range(0, len(reqs), step):
-                    chunk = reqs[i : i + step]
-                    comps = backend.generate(chunk)
+                for batch in completed_batches(backend, reqs, step):
                     # a transient failure is not stored, so the next run retries it
-                    pairs = [
-                        (r, c)
-                        for r, c in zip(chunk, comps, strict=True)
-                        if c.finish_reason != "failed"
-                    ]
-                    self.failed += len(chunk) - len(pairs)
+                    pairs = [(r, c) for r, c in batch if c.finish_reason != "failed"]
+                    self.failed += len(batch) - len(pairs)
                     store.put_generations(pairs)
                     if cache is not None:
                         cache.put_generations(pairs)
                     toks += sum(c.completion_tokens for _, c in pairs)
                     done += len(pairs)
-                    bar.advance(task, len(chunk))
+                    bar.advance(task, len(batch))
                     self._land(tracker.stored(r.key for r, _ in pairs), store, stage)
                     stage.dispatch(handle.backend, self.exp.judge_overlap)
                     stage.poll()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from safereason.backends.factory import Engine, ModelHandle, init_options
@@ -61,15 +61,33 @@ class OpenAICompatBackend:
         self._openai = openai
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
-        return asyncio.run(self._run(requests))
+        done = {c.key: c for c in self.stream(requests)}
+        return [done[r.key] for r in requests]
 
-    async def _run(self, requests: Sequence[Request]) -> list[Completion]:
+    def stream(self, requests: Sequence[Request]) -> Iterator[Completion]:
+        """Completions in the order they finish, ``concurrency`` requests in flight.
+
+        The event loop runs only while this generator waits for the next completion;
+        in-flight requests keep going on the server meanwhile.
+        """
+        loop = asyncio.new_event_loop()
         client = self._openai.AsyncOpenAI(**self._client_args)
         sem = asyncio.Semaphore(self.concurrency)
+        pending = {loop.create_task(self._one(client, sem, r)) for r in requests}
         try:
-            return await asyncio.gather(*(self._one(client, sem, r) for r in requests))
+            while pending:
+                done, pending = loop.run_until_complete(
+                    asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                )
+                for task in done:
+                    yield task.result()
         finally:
-            await client.close()
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(client.close())
+            loop.close()
 
     async def _one(self, client: Any, sem: asyncio.Semaphore, r: Request) -> Completion:
         if r.params.thinking_budget is not None:

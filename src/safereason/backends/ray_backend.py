@@ -14,7 +14,7 @@ engine's: a result computed on the cluster is the same result as a local one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from safereason.backends.factory import Engine, ModelHandle
@@ -79,6 +79,11 @@ class RayBackend:
         self.retried_shards = 0
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
+        done = {c.key: c for c in self.stream(requests)}
+        return [done[r.key] for r in requests]
+
+    def stream(self, requests: Sequence[Request]) -> Iterator[Completion]:
+        """Completions shard by shard as actors finish them; a failed shard is retried."""
         ray = self._ray
         shards = [
             list(requests[i : i + self.shard_size])
@@ -86,7 +91,6 @@ class RayBackend:
         ]
         attempts = [0] * len(shards)
         queue = list(range(len(shards)))
-        results: dict[int, list[Completion]] = {}
         running: dict[Any, tuple[int, int]] = {}  # ref -> (shard, actor)
         idle = list(range(len(self.actors)))
         while queue or running:
@@ -97,15 +101,16 @@ class RayBackend:
             done, _ = ray.wait(list(running), num_returns=1)
             ref = done[0]
             s, a = running.pop(ref)
+            idle.append(a)
             try:
-                results[s] = ray.get(ref)
+                comps: list[Completion] = ray.get(ref)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as e:
                 if attempts[s] >= self.max_attempts:
                     raise SafereasonError(f"a Ray shard failed {attempts[s]} times: {e}") from None
                 self.retried_shards += 1
                 queue.insert(0, s)  # the actor restarts (max_restarts=-1); try the shard again
-            idle.append(a)
-        return [c for s in range(len(shards)) for c in results[s]]
+                continue
+            yield from comps
 
     def close(self) -> None:
         """Stop the actors (the cluster itself keeps running)."""
