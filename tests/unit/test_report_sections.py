@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 
 from safereason.config import load_experiment
-from safereason.report.outputs import write_report
+from safereason.report.outputs import write_outputs, write_report
 from safereason.runner import Runner
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "datasets"
@@ -55,3 +56,49 @@ def test_paper_runs_get_the_published_table(tmp_path: Path) -> None:
     html = (run / "report.html").read_text()
     assert 'id="published"' in html and "Published vs ours" in html
     assert "Published vs ours" in (run / "report.md").read_text()
+
+
+def test_extractor_vs_answer_match_section(tmp_path: Path) -> None:
+    """A run with both final-answer judges reports their agreement, per model."""
+    spec = {
+        "name": "extract",
+        "cache": None,
+        "output_dir": str(tmp_path),
+        "models": [
+            {
+                "name": "m",
+                "backend": "fake",
+                "default": "The answer is 7.",
+                "rules": [{"match": "step by step", "reply": "So the answer is 10."}],
+            }
+        ],
+        "methods": ["direct", "zero_shot_cot"],
+        "benchmarks": [{"name": "procedural_math", "n": 4, "seed": 1}],
+        "judges": {
+            "reasoning": [
+                "answer_match",
+                {
+                    "name": "llm_extractor",
+                    "label": "llm_extractor",
+                    "model": {"name": "ext", "backend": "fake", "default": "NONE"},
+                },
+            ]
+        },
+    }
+    cfg = tmp_path / "extract.yaml"
+    cfg.write_text(yaml.safe_dump(spec))
+    run = tmp_path / "extract"
+    Runner(load_experiment(cfg), run, progress=False).run()
+    write_outputs(run)
+    write_report(run)
+    rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    same = sum(
+        (r["verdicts"]["answer_match"]["label"] == "correct")
+        == (r["verdicts"]["llm_extractor"]["label"] == "correct")
+        for r in rows
+    )
+    (ext,) = json.loads((run / "report.json").read_text())["answer_extraction"]
+    assert ext["model"] == "m" and ext["n"] == len(rows) == 8
+    assert ext["agree"] == same / 8
+    assert 'id="extraction"' in (run / "report.html").read_text()
+    assert "LLM extractor vs answer_match" in (run / "report.md").read_text()

@@ -134,6 +134,7 @@ class ExtractorAgreement:
     kappa_hi: float | None
     table: tuple[tuple[int, int], tuple[int, int]]  # rows judge_a not/correct, cols judge_b
     disagreements: tuple[str, ...] = ()  # item ids
+    model: str = ""  # the model whose items these are ("" for all)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -194,6 +195,24 @@ def extractor_agreement(
     res = label_agreement(xs, ys, judge_a, judge_b)
     diff = tuple(i for i, x, y in zip(ids, xs, ys, strict=True) if x != y)
     return replace(res, disagreements=diff)
+
+
+def extraction_agreements(rows: Sequence[dict[str, Any]]) -> list[ExtractorAgreement]:
+    """Per model, each LLM extractor against each ``answer_match`` judge on shared items."""
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == model]
+        labels: dict[str, list[str]] = {"llm_extractor": [], "answer_match": []}
+        for r in mine:
+            for key, v in r["verdicts"].items():
+                if v.get("judge") in labels and key not in labels[v["judge"]]:
+                    labels[v["judge"]].append(key)
+        for a in labels["llm_extractor"]:
+            for b in labels["answer_match"]:
+                res = extractor_agreement(mine, a, b)
+                if res.n:
+                    out.append(replace(res, model=model))
+    return out
 
 
 def _decided(v: dict[str, Any] | None) -> bool:

@@ -21,6 +21,7 @@ from safereason.analysis.paired import ALPHA, PairedTest, against_baseline
 from safereason.analysis.privacy import PrivacyCorrelation, privacy_correlations
 from safereason.analysis.tradeoff import Tradeoff, tradeoff
 from safereason.errors import SafereasonError
+from safereason.judges.llm_extractor import ExtractorAgreement, extraction_agreements
 from safereason.report.examples import examples
 from safereason.report.published import PublishedTable, published_comparison
 
@@ -59,6 +60,7 @@ class Bundle:
     comparison: RunComparison | None = None
     notes: list[str] = field(default_factory=list)
     privacy: list[PrivacyCorrelation] = field(default_factory=list)
+    extraction: list[ExtractorAgreement] = field(default_factory=list)
     published: PublishedTable | None = None
 
     @property
@@ -120,6 +122,7 @@ def build(
         examples=examples(rows, redact),
         redacted=redact,
         privacy=privacy_correlations(rows),
+        extraction=extraction_agreements(rows),
     )
     if _measures_the_paper(rows, experiment):
         bundle.published = published_comparison(rows, experiment)

@@ -192,6 +192,8 @@ def report_json(b: Bundle) -> dict[str, Any]:
         "paired_tests": [t.to_dict() for t in b.tests],
         "tradeoff": b.tradeoff.to_dict(),
         "agreement": [a.to_dict() for a in b.agreement],
+        "privacy": [c.to_dict() for c in b.privacy],
+        "answer_extraction": [a.to_dict() for a in b.extraction],
         "comparison": b.comparison.to_dict() if b.comparison else None,
         "examples": b.examples,
         "redacted": b.redacted,
