@@ -27,7 +27,7 @@ def _exp(tmp_path: Path, overlap: Any, **extra: Any) -> str:
         fake_experiment(tmp_path, methods=["direct"], n_math=0, n_harm=6, cache=None, **extra)
     )
     spec["benchmarks"] = [spec["benchmarks"][1]]
-    spec["models"][0]["delay_s"] = 0.05
+    spec["models"][0]["delay_s"] = 0.2  # room for a judge thread on a loaded machine
     spec["batch_size"] = 1
     spec["judge_overlap"] = overlap
     spec["judges"] = {"harmful": ["refusal", GUARD]}
