@@ -5,12 +5,12 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
 import click
 from rich.console import Console
 
+from safereason import interrupts
 from safereason.errors import SafereasonError
 from safereason.finetune.cli import finetune_command, sweep_command
 from safereason.judge_cli import judge_command
@@ -25,15 +25,12 @@ def _fail(e: SafereasonError) -> NoReturn:
     sys.exit(e.exit_code)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 class Group(click.Group):
     """Turns user errors into one line and a non-zero exit, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGTERM, interrupts.on_signal)
+        signal.signal(signal.SIGINT, interrupts.on_signal)
         try:
             return super().invoke(ctx)
         except SafereasonError as e:

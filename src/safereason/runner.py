@@ -20,6 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from safereason import interrupts
 from safereason.backends.factory import ModelHandle, open_backend, prepare_model
 from safereason.batches import completed_batches
 from safereason.config import Experiment
@@ -251,6 +252,7 @@ class Runner:
                     self._land(tracker.stored(r.key for r, _ in pairs), store, stage)
                     stage.dispatch(handle.backend, self.exp.judge_overlap)
                     stage.poll()
+                    interrupts.check()
             finally:
                 backend.close()
                 if cache is not None and toks:

@@ -54,6 +54,18 @@ def _texts(run: Path) -> dict[str, str]:
     return dict(db.execute("SELECT key, json_extract(completion, '$.text') FROM generations"))
 
 
+def _stored(store: Path) -> int:
+    if not store.exists():
+        return 0
+    db = sqlite3.connect(store, timeout=30)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM generations").fetchone()[0])
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0
+    finally:
+        db.close()
+
+
 def test_ray_matches_local_engine(ray_cluster: None, tmp_path: Path, small_model_path: str) -> None:
     exp = _exp(tmp_path, "ray", 4)
     Runner(exp, tmp_path / "ray", progress=False).run()
@@ -85,7 +97,15 @@ def test_killed_actor_loses_nothing(
         pid = ray.get(self.actors[0].pid.remote())
 
         def kill() -> None:
-            time.sleep(3.0)
+            # once generations are landing, the actor is between requests only for a few
+            # milliseconds: killed now, it almost surely dies mid-shard (on a loaded
+            # machine as well, where a fixed delay could fire before the first shard or
+            # after the last)
+            store = tmp_path / "kill" / "store.sqlite"
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and _stored(store) < 2:
+                time.sleep(0.05)
+            time.sleep(0.2)
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 

@@ -67,3 +67,30 @@ def test_runner_commits_streamed_completions(
     assert outcome.judged == outcome.plan_size == 14
     again = Runner(exp, tmp_path / "run", progress=False).run()
     assert again.generated == 0 and again.judged == 0
+
+
+def test_a_swallowed_interrupt_still_stops_the_run(
+    tmp_path: Path, write_yaml: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C raised inside a finalizer is lost; the flag the handler sets is not."""
+    from safereason import interrupts
+    from safereason.errors import InterruptedRun
+    from safereason.store import Store
+
+    class InterruptedOnce(FakeBackend):
+        def generate(self, requests: Sequence[Request]) -> list[Completion]:
+            out = super().generate(requests)
+            if self.calls == 2:
+                interrupts._requested.set()  # as the signal handler does
+            return out
+
+    monkeypatch.setattr(runner_mod, "open_backend", lambda handle: InterruptedOnce())
+    exp = load_experiment(write_yaml(fake_experiment(tmp_path, cache=None, batch_size=1)))
+    try:
+        with pytest.raises(InterruptedRun, match="resume"):
+            Runner(exp, tmp_path / "run", progress=False).run()
+    finally:
+        interrupts.reset()
+    store = Store(tmp_path / "run" / "store.sqlite")
+    assert store.count("generations") == 2
+    store.close()

@@ -87,7 +87,8 @@ def test_ctrl_c_keeps_what_was_stored_and_resumes(tmp_path: Path) -> None:
 
     cfg = tmp_path / "e.yaml"
     text = fake_experiment(tmp_path, cache=None, batch_size=1)
-    cfg.write_text(text.replace("backend: fake", "backend: fake\n  delay_s: 0.3"))
+    # 0.6 s a request: the run outlasts the wait for its first rows on a loaded machine too
+    cfg.write_text(text.replace("backend: fake", "backend: fake\n  delay_s: 0.6"))
     cmd = [sys.executable, "-m", "safereason.cli", "run", str(cfg), "--no-progress"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db = tmp_path / "runs" / "t" / "store.sqlite"

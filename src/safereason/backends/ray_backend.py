@@ -14,6 +14,7 @@ engine's: a result computed on the cluster is the same result as a local one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,7 @@ class RayBackend:
         cpus_per_actor: float = 1.0,
         gpus_per_actor: float = 0.0,
         max_attempts: int = 3,
+        restart_timeout_s: float = 600.0,
     ) -> None:
         try:
             import ray
@@ -75,6 +77,7 @@ class RayBackend:
         self.actors: list[Any] = [self._cls.remote(inner) for _ in range(max(1, actors))]
         self.shard_size = max(1, shard_size)
         self.max_attempts = max_attempts
+        self.restart_timeout_s = restart_timeout_s
         self.preferred_batch = len(self.actors) * self.shard_size * 2
         self.retried_shards = 0
 
@@ -83,7 +86,13 @@ class RayBackend:
         return [done[r.key] for r in requests]
 
     def stream(self, requests: Sequence[Request]) -> Iterator[Completion]:
-        """Completions shard by shard as actors finish them; a failed shard is retried."""
+        """Completions shard by shard as actors finish them; a failed shard is retried.
+
+        A shard whose actor died under it counts an attempt (``max_attempts``). An actor
+        that is still restarting rests with exponential backoff (0.5 s doubling to 30 s)
+        while other actors take the work; its shard does not count an attempt, unless the
+        actor stays unavailable for ``restart_timeout_s``.
+        """
         ray = self._ray
         shards = [
             list(requests[i : i + self.shard_size])
@@ -93,23 +102,45 @@ class RayBackend:
         queue = list(range(len(shards)))
         running: dict[Any, tuple[int, int]] = {}  # ref -> (shard, actor)
         idle = list(range(len(self.actors)))
+        resting: dict[int, float] = {}  # actor -> when it may take work again
+        backoff: dict[int, float] = {}  # actor -> its next rest
+        down_since: dict[int, float] = {}  # actor -> first failure of the current outage
         while queue or running:
+            now = time.monotonic()
+            for a, until in list(resting.items()):
+                if until <= now:
+                    del resting[a]
+                    idle.append(a)
             while queue and idle:
                 s, a = queue.pop(0), idle.pop(0)
                 attempts[s] += 1
                 running[self.actors[a].generate.remote(shards[s])] = (s, a)
-            done, _ = ray.wait(list(running), num_returns=1)
-            ref = done[0]
-            s, a = running.pop(ref)
-            idle.append(a)
+            if not running:  # every actor is resting
+                time.sleep(max(0.0, min(resting.values()) - now))
+                continue
+            wait_s = max(0.0, min(resting.values()) - now) if resting else None
+            done, _ = ray.wait(list(running), num_returns=1, timeout=wait_s)
+            if not done:
+                continue
+            s, a = running.pop(done[0])
             try:
-                comps: list[Completion] = ray.get(ref)
-            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as e:
-                if attempts[s] >= self.max_attempts:
+                comps: list[Completion] = ray.get(done[0])
+            except ray.exceptions.RayActorError as e:
+                restarting = isinstance(e, ray.exceptions.ActorUnavailableError)
+                first = down_since.setdefault(a, now)
+                if restarting and now - first < self.restart_timeout_s:
+                    attempts[s] -= 1  # never reached the actor: not an attempt
+                elif attempts[s] >= self.max_attempts or restarting:
                     raise SafereasonError(f"a Ray shard failed {attempts[s]} times: {e}") from None
                 self.retried_shards += 1
-                queue.insert(0, s)  # the actor restarts (max_restarts=-1); try the shard again
+                queue.insert(0, s)
+                rest = backoff.get(a, 0.5)
+                resting[a] = now + rest
+                backoff[a] = min(2 * rest, 30.0)
                 continue
+            idle.append(a)
+            backoff.pop(a, None)
+            down_since.pop(a, None)
             yield from comps
 
     def close(self) -> None:
@@ -128,6 +159,7 @@ _OWN = {
     "cpus_per_actor",
     "gpus_per_actor",
     "max_attempts",
+    "restart_timeout_s",
 }
 
 
