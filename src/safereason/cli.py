@@ -30,7 +30,9 @@ class Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         signal.signal(signal.SIGTERM, interrupts.on_signal)
-        signal.signal(signal.SIGINT, interrupts.on_signal)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            # a job a script started in the background inherits SIGINT ignored: keep that
+            signal.signal(signal.SIGINT, interrupts.on_signal)
         try:
             return super().invoke(ctx)
         except SafereasonError as e:

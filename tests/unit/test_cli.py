@@ -90,7 +90,15 @@ def test_ctrl_c_keeps_what_was_stored_and_resumes(tmp_path: Path) -> None:
     # 0.6 s a request: the run outlasts the wait for its first rows on a loaded machine too
     cfg.write_text(text.replace("backend: fake", "backend: fake\n  delay_s: 0.6"))
     cmd = [sys.executable, "-m", "safereason.cli", "run", str(cfg), "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a test suite started from a script in the background has SIGINT ignored, and
+        # its children inherit that; a user's terminal does not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     db = tmp_path / "runs" / "t" / "store.sqlite"
     deadline = time.time() + 60
     while time.time() < deadline:
