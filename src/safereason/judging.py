@@ -63,8 +63,12 @@ def judge_engine(judge: Any) -> str | None:
 
 def may_overlap(judge: Any, generating: str | None, setting: Overlap) -> bool:
     """Whether ``judge`` may score now, while a model on engine ``generating`` runs."""
+    return engine_may_overlap(judge_engine(judge), generating, setting)
+
+
+def engine_may_overlap(engine: str | None, generating: str | None, setting: Overlap) -> bool:
+    """:func:`may_overlap` for a judge on ``engine`` (``None``: a judge without a model)."""
     if setting is not True and setting is not False:
-        engine = judge_engine(judge)
         return (
             generating is None or engine is None or engine != generating or engine in REMOTE_ENGINES
         )
@@ -73,7 +77,7 @@ def may_overlap(judge: Any, generating: str | None, setting: Overlap) -> bool:
 
 @dataclass
 class JudgeStage:
-    """Judges for one run; call :meth:`add`, :meth:`poll` as work lands, then :meth:`finish`."""
+    """Judges for one run: `add` and `poll` as work lands, then `finish`, then `close`."""
 
     exp: Experiment
     store: Store
@@ -82,6 +86,7 @@ class JudgeStage:
     judged: int = 0
     reused: int = 0
     _judges: dict[str, Any] = field(default_factory=dict)
+    _engines: dict[str, str | None] = field(default_factory=dict)  # label -> judge engine
     _pools: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
     _pending: dict[str, list[Row]] = field(default_factory=dict)
     _running: list[Running] = field(default_factory=list)
@@ -93,7 +98,9 @@ class JudgeStage:
     def judge(self, ref: PluginRef) -> Any:
         """The judge a reference names, built once per run."""
         if ref.display not in self._judges:
-            self._judges[ref.display] = plugins.judges.build(ref.name, ref.options)
+            judge = plugins.judges.build(ref.name, ref.options)
+            self._judges[ref.display] = judge
+            self._engines[ref.display] = judge_engine(judge)
         return self._judges[ref.display]
 
     def add(self, items: Iterable[PlanItem], comps: Mapping[str, Completion]) -> None:
@@ -126,7 +133,7 @@ class JudgeStage:
     def dispatch(self, generating: str | None, setting: Overlap) -> None:
         """Start scoring what is pending for every judge allowed to run now."""
         for label, rows in list(self._pending.items()):
-            if not rows or not may_overlap(self._judges[label], generating, setting):
+            if not rows or not engine_may_overlap(self._engines[label], generating, setting):
                 continue
             self._pending[label] = []
             for i in range(0, len(rows), CHUNK):
@@ -164,12 +171,9 @@ class JudgeStage:
         self._running = still
 
     def finish(self) -> tuple[int, int]:
-        """Score everything left, wait for it, free judge models; returns (judged, reused)."""
-        try:
-            self.dispatch(None, True)
-            self.poll(wait=True)
-        finally:
-            self.close()
+        """Score everything left and wait for it; returns (judged, reused). Then :meth:`close`."""
+        self.dispatch(None, True)
+        self.poll(wait=True)
         return self.judged, self.reused
 
     def close(self) -> None:
