@@ -177,7 +177,7 @@ def test_reasoning_target_reads_the_trace() -> None:
         ("x\n#### 72", "72", "####"),
         ("The answer is 12. Wait, the answer is 14.", "14", "answer is"),
         ("**Final Answer:** 42", "42", "answer is"),
-        ("We end with 7 apples", "7", "last number"),
+        ("We end with 7 apples", "7", "final statement"),
         ("No numbers here.", None, "none"),
         ("\\boxed{}", None, "none"),
     ],

@@ -1,4 +1,28 @@
-"""Final-answer extraction and math equivalence (via Hugging Face's math-verify)."""
+"""Final-answer extraction and math equivalence (exact rationals, else Hugging Face's math-verify).
+
+What it reads, in order (the last one stated in the response counts):
+
+* explicit answers: ``\\boxed{}`` / ``\\fbox{}``, ``#### x`` and "the answer is x" /
+  "Final answer: x";
+* a self-correction after the last explicit answer ("The answer is 12. Wait, actually it
+  is 14." gives 14): a statement after a correction word (``data/answer_match.yaml``)
+  replaces it;
+* without an explicit answer, the last sentence that states a number.
+
+Within an answer clause that holds several numbers, the answer is the quantity the clause
+states as its result: a justification tail is cut ("7, since 3 + 4 = 7" gives 7; "8 fruits:
+5 apples and 3 pears" gives 8), a number after a total word wins ("for a total of $24",
+"costing $8", "= 12"), numbers that are circumstances ("in 2.5 hours", "at $5 each") are
+passed over, and otherwise an explicit answer's first number or a sentence's last one counts.
+
+Numbers are read in the formats answers come in: number words ("forty-two", "one hundred
+and five", "two and a half"), thousands separators ("1,234", "1 234"), currency ("$", "€",
+"£", "USD"), percentages ("35%", "35 percent": equal to 35 and to 0.35), units ("45 km/h"),
+mixed numbers ("2 1/2", ``2\\frac{1}{2}``) and LaTeX fractions (``\\frac``, ``\\dfrac``,
+``\\tfrac``, ``\\frac12``), which are read as one value, never as their denominator. Two
+numbers are compared exactly as rationals ("0.333" is not 1/3); anything else (``\\sqrt{2}``,
+``12\\pi``, ``x^2-1``, sets) goes to math-verify.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +31,12 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from fractions import Fraction
+from functools import cache
+from typing import Any, Literal
 
 from safereason.plugins import judges
+from safereason.resources import data_yaml
 from safereason.types import Completion, Sample, Verdict
 
 _HASHES = re.compile(r"####\s*([^\n]+)")
@@ -20,11 +47,144 @@ _ANSWER_IS = re.compile(
     r"\banswer\b\**\s*(?:is\b|:|=)\s*:?\s*\**\s*([^\n]+?)\s*(?=\.(?:\s|\*|$)|\n|$)",
     re.IGNORECASE,
 )
-# A number with optional currency, thousands separators, decimals, and a "/ d" fraction.
-_NUMBER = re.compile(r"-?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?")
-_PLAIN_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?")
-_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # unicode minus / en dash
+_CURRENCY = r"(?:\\\$|\$|€|£|¥|₹|(?:USD|EUR|GBP|US\$)\s?)"
+_SEP_CHARS = " \u00a0\u202f"  # a space, no-break space or narrow no-break space
+_SEP = f"[{_SEP_CHARS}]"
+# One number as answers write it: sign, currency, separators, decimals, exponent, a
+# mixed number or fraction, a percent sign, a trailing pi.
+_NUM_BODY = (
+    rf"(?:\d{{1,3}}(?:,\d{{3}})+(?![\d])|\d{{1,3}}(?:{_SEP}\d{{3}})+(?![\d/,])|\d+)"
+    r"(?:\.\d+)?(?:[eE][-+]?\d+(?![\w]))?"
+)
+_NUMBER = re.compile(
+    rf"(?<![\w^.,/\\])(?P<sign>-)?\s?(?P<cur>{_CURRENCY})?\s?(?P<sign2>-)?"
+    rf"(?P<body>{_NUM_BODY})"
+    r"(?P<frac>(?: +\d+\s*/\s*\d+(?!\.\d))|(?:\s*/\s*\d+(?:\.\d+)?))?"
+    r"(?P<pi>\s?(?:\\pi\b|π))?"
+    r"(?P<pct>\s?(?:\\%|%|percent\b|per cent\b))?"
+)
+_PLAIN_NUMBER = re.compile(rf"-?{_NUM_BODY}(?:\s*/\s*\d+)?")
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2009": " ", "\u2007": " "})
 _MAX_UNTIMED_CHARS = 300  # longest answer math-verify parses without its signal timeout
+# \frac{a}{b}, \dfrac, \tfrac, \frac12 with numeric parts; a whole number before one
+# makes a mixed number.
+_FRAC_ARG = r"(?:\{\s*(-?\d+(?:\.\d+)?)\s*\}|(\d))"
+_LATEX_FRAC = re.compile(
+    rf"(?:(?<![\d.])(\d+)\s*(?:\\,|\\ |~)?\s*)?(-\s*)?\\[dt]?frac\s*{_FRAC_ARG}\s*{_FRAC_ARG}"
+)
+_MATH_SPAN = re.compile(r"\$([^$\n]{1,120})\$|\\\(([^\n]{1,120}?)\\\)")
+_SENTENCE = re.compile(r"(?<=[.!?])(?:\*+)?\s+(?=\S)|\n+")
+# What may stand between a total word and its number ("for a total of about $24").
+_TO_NUMBER = (
+    r"(?:\s|\*|:|\b(?:is|are|was|were|be|of|a|an|us|you|about|exactly|approximately|"
+    r"roughly|only|just|then|now|up)\b)*$"
+)
+_CHECK = re.compile(
+    r"^\W*(?:check(?:ing)?|verif(?:y|ying|ication)|sanity check|double-check(?:ing)?|"
+    r"proof|indeed|yes)\b",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _words() -> dict[str, Any]:
+    return dict(data_yaml("answer_match.yaml"))
+
+
+@cache
+def _compiled(key: str) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.IGNORECASE) for p in _words()[key]]
+
+
+@cache
+def _number_words() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    w = _words()
+    simple = sorted([*w["units"], *w["tens"], *w["scales"]], key=len, reverse=True)
+    special = sorted(w["special"], key=len, reverse=True)
+    word = "|".join(simple)
+    phrase = rf"\b(?:{word})(?:(?:[\s-]+(?:and[\s-]+)?)(?:{word}))*"
+    spec = r"\b(?:" + "|".join(re.escape(s) for s in special) + r")\b"
+    return (
+        re.compile(phrase + r"\s+and\s+a\s+half\b", re.IGNORECASE),
+        re.compile(spec, re.IGNORECASE),
+        re.compile(phrase + r"\b", re.IGNORECASE),
+    )
+
+
+def _phrase_value(phrase: str) -> Fraction | None:
+    w = _words()
+    half = re.search(r"\s+and\s+a\s+half$", phrase, re.IGNORECASE)
+    core = phrase[: half.start()] if half else phrase
+    total, current = 0, 0
+    for tok in re.split(r"[\s-]+", core.lower()):
+        if tok == "and":
+            continue
+        if tok in w["units"]:
+            current += int(w["units"][tok])
+        elif tok in w["tens"]:
+            current += int(w["tens"][tok])
+        elif tok in w["scales"]:
+            scale = int(w["scales"][tok])
+            if scale == 100:
+                current = max(current, 1) * 100
+            else:
+                total += max(current, 1) * scale
+                current = 0
+        else:
+            return None
+    value = Fraction(total + current)
+    return value + Fraction(1, 2) if half else value
+
+
+def _fmt(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def words_to_digits(text: str) -> str:
+    """Number words written as digits: "forty-two" -> "42", "two and a half" -> "5/2".
+
+    A lone "one" stays a word after "the", "each", "which", ... or before "of"/"another",
+    where it is a pronoun ("the one that", "one of them").
+    """
+    halves, special, phrase = _number_words()
+    values = _words()["special"]
+
+    def spec(m: re.Match[str]) -> str:
+        return _fmt(Fraction(str(values[m.group(0).lower()])))
+
+    def repl(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s.lower() == "one":
+            before = text[max(0, m.start() - 12) : m.start()].lower()
+            after = text[m.end() : m.end() + 9].lower()
+            if re.search(r"\b(?:the|each|which|no|any|every|this|that|some|every)\s+$", before):
+                return s
+            if re.match(r"\s+(?:of|another|by|or)\b", after) or re.match(r"-(?!\w)", after):
+                return s
+        v = _phrase_value(s)
+        return s if v is None else _fmt(v)
+
+    text = halves.sub(repl, text)
+    text = special.sub(spec, text)
+    return phrase.sub(repl, text)
+
+
+def latex_to_plain(text: str) -> str:
+    """Numeric LaTeX fractions as ``a/b`` (``2\\frac{1}{2}`` -> ``2 1/2``), so a fraction
+    is read as one number."""
+
+    def frac(m: re.Match[str]) -> str:
+        num, den = m.group(3) or m.group(4), m.group(5) or m.group(6)
+        whole = f"{m.group(1)} " if m.group(1) else ""
+        return f"{whole}{'-' if m.group(2) else ''}{num}/{den}"
+
+    return _LATEX_FRAC.sub(frac, text)
+
+
+def _scan_text(text: str) -> str:
+    return words_to_digits(latex_to_plain(text.translate(_MINUS)))
 
 
 def _last_boxed_at(text: str) -> tuple[int, str] | None:
@@ -53,65 +213,231 @@ def last_boxed(text: str) -> str | None:
 
 
 def _looks_final(ans: str) -> bool:
-    """Whether an "answer is" capture is a bare value (a number or a LaTeX expression)."""
+    """Whether an "answer is" capture states a value first (a number or a LaTeX expression),
+    not prose about an answer ("the answer is consistent with ...")."""
     c = clean_answer(ans)
-    return bool(_PLAIN_NUMBER.fullmatch(c)) or (c.startswith("\\") and "=" not in c)
+    return bool(_NUMBER.match(c)) or (c.startswith("\\") and "=" not in c)
+
+
+def _numbers(text: str) -> list[re.Match[str]]:
+    return list(_NUMBER.finditer(text))
+
+
+def _math_span(clause: str) -> str | None:
+    """The last inline math span of a clause that holds an expression (not currency)."""
+    spans = [m.group(1) or m.group(2) for m in _MATH_SPAN.finditer(clause)]
+    spans = [s for s in spans if s and re.search(r"[\\^_{=]", s) and not re.search(r"\.\s", s)]
+    if not spans:
+        return None
+    expr = spans[-1].split("=")[-1].strip()
+    return expr or None
+
+
+def _is_expression(clause: str) -> bool:
+    """Whether an answer is a tuple, interval, set or formula rather than words with numbers
+    ("(2, 5)", "2, 3", "x^2 - 1"): no word of three letters outside LaTeX commands."""
+    c = clean_answer(clause)
+    if _NUMBER.fullmatch(c) or re.search(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}", c):
+        return False
+    return bool(re.search(r"[()\[\]{}^]|\d\s*,\s*-?\d|\\[a-zA-Z]", c))
+
+
+def _first_match_after(pats: list[re.Pattern[str]], text: str, start: int) -> int | None:
+    found = [m.start() for p in pats for m in p.finditer(text) if m.start() >= start]
+    return min(found) if found else None
+
+
+def pick_number(clause: str, explicit: bool) -> str | None:
+    """The number a clause states as its result (see the module docstring), or ``None``."""
+    span = _math_span(clause)
+    if span is not None and not _PLAIN_NUMBER.fullmatch(span.strip()):
+        return span
+    if explicit and _is_expression(clause):
+        return clause.strip().strip("$*").rstrip(".").strip()
+    nums = _numbers(clause)
+    if not nums:
+        return None
+    if len(nums) == 1:
+        return nums[0].group(0).strip()
+    cut = _first_match_after(_compiled("justification"), clause, nums[0].end())
+    if cut is not None:
+        clause = clause[:cut]
+        nums = [m for m in nums if m.end() <= cut]
+        if len(nums) == 1:
+            return nums[0].group(0).strip()
+    # after the last conclusion word that a number follows ("..., so together they have 8")
+    concl = [
+        m.end()
+        for p in _compiled("conclusions")
+        for m in p.finditer(clause)
+        if any(n.start() >= m.end() for n in nums)
+    ]
+    if concl and not explicit:
+        nums = [n for n in nums if n.start() >= max(concl)]
+    totals, totals_cues = [], _compiled("totals")
+    for n in nums:
+        before = clause[max(0, n.start() - 30) : n.start()]
+        prev = [m for m in nums if m.end() <= n.start() and m.end() > n.start() - 30]
+        if prev:
+            before = clause[prev[-1].end() : n.start()]
+        if any(re.search(p.pattern + _TO_NUMBER, before, re.IGNORECASE) for p in totals_cues):
+            totals.append(n)
+    if totals:
+        return totals[-1].group(0).strip()
+    circ = _compiled("circumstances")
+    main = [
+        n
+        for n in nums
+        if not any(p.search(clause[max(0, n.start() - 30) : n.start()]) for p in circ)
+    ]
+    pool = main or nums
+    return (pool[0] if explicit else pool[-1]).group(0).strip()
+
+
+def _final_statement(text: str) -> str | None:
+    """The number stated by the last sentence that states one (not a check of it)."""
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    with_numbers = [s for s in sentences if _numbers(s) or _math_span(s)]
+    if not with_numbers:
+        return None
+    while len(with_numbers) > 1 and _CHECK.match(with_numbers[-1]):
+        with_numbers.pop()
+    return pick_number(with_numbers[-1], explicit=False)
+
+
+def _correction_after(text: str, start: int) -> str | None:
+    """A revised answer stated after a correction word that follows ``start``."""
+    cue = None
+    for p in _compiled("corrections"):
+        for m in p.finditer(text, start):
+            if cue is None or m.start() < cue:
+                cue = m.start()
+    if cue is None:
+        return None
+    return _final_statement(text[cue:])
 
 
 def extract_answer(text: str) -> tuple[str | None, str]:
     """The final answer a response commits to, and how it was found.
 
-    The last marker wins, so an answer revised after a self-correction counts: a boxed
-    answer followed by "wait, ... the answer is 14" gives 14. A later "the answer is ..."
-    overrides an earlier boxed or #### answer only when it is a bare value, so that
-    "\\boxed{14}. The answer is consistent with ..." stays 14.
+    ``how`` is ``boxed``, ``####``, ``answer is``, ``correction`` (a revision after the
+    last explicit answer), ``final statement`` (no explicit answer) or ``none``. A later
+    "the answer is ..." overrides an earlier boxed or #### answer only when it is a bare
+    value, so that "\\boxed{14}. The answer is consistent with ..." stays 14.
     """
-    text = text.translate(_MINUS)
-    found: list[tuple[int, str, str]] = []
-    boxed = _last_boxed_at(text)
-    if boxed is not None and boxed[1].strip():
-        found.append((boxed[0], boxed[1].strip(), "boxed"))
-    hashes = [m for m in _HASHES.finditer(text) if m.group(1).strip()]
+    raw = text.translate(_MINUS)
+    scan = _scan_text(text)
+    found: list[tuple[int, int, str, str]] = []  # (start, end, answer, how)
+    boxed = _last_boxed_at(raw)
+    boxed_scan = _last_boxed_at(scan)
+    if boxed is not None and boxed_scan is not None and boxed[1].strip():
+        end = boxed_scan[0] + len("\\boxed") + len(boxed_scan[1]) + 2
+        found.append((boxed_scan[0], end, boxed[1].strip(), "boxed"))
+    hashes = [m for m in _HASHES.finditer(scan) if m.group(1).strip()]
     if hashes:
-        found.append((hashes[-1].start(), hashes[-1].group(1).strip(), "####"))
+        h = hashes[-1]
+        found.append((h.start(), h.end(), h.group(1).strip(), "####"))
     answer_is = [
-        (m.start(), m.group(1).strip().rstrip(".").strip()) for m in _ANSWER_IS.finditer(text)
+        (m.start(), m.end(), m.group(1).strip().rstrip(".").strip())
+        for m in _ANSWER_IS.finditer(scan)
     ]
-    answer_is = [(pos, ans) for pos, ans in answer_is if ans.strip("*$ ")]
+    answer_is = [a for a in answer_is if a[2].strip("*$ ")]
     if answer_is:
-        pos, ans = answer_is[-1]
+        pos, end, ans = answer_is[-1]
+        picked = pick_number(ans, explicit=True)
+        value = ans if picked is None else picked
         if not found or _looks_final(ans):
-            found.append((pos, ans, "answer is"))
+            found.append((pos, end, value, "answer is"))
     if found:
-        _, ans, how = max(found)
+        _, end, ans, how = max(found)
+        revised = _correction_after(scan, end)
+        if revised is not None and not _equal_text(revised, ans):
+            return revised, "correction"
         return ans, how
-    numbers = _NUMBER.findall(text)
-    if numbers:
-        return numbers[-1].strip(), "last number"
+    final = _final_statement(scan)
+    if final is not None:
+        return final, "final statement"
     return None, "none"
 
 
+def _equal_text(a: str, b: str) -> bool:
+    return clean_answer(a) == clean_answer(b)
+
+
 def clean_answer(ans: str) -> str:
-    """Remove currency, units words and trailing punctuation that math parsers trip on."""
-    ans = ans.replace("\\$", "").replace("$", "").replace("\\%", "").replace("%", "")
-    ans = re.sub(r"\\(?:text|mathrm|textbf)\{([^}]*)\}", r"\1", ans)
-    ans = ans.translate(_MINUS).strip(" *").rstrip(".,;").strip(" *")
-    m = _NUMBER.search(ans)
-    if m and re.fullmatch(r"[-\d,./\s]*[A-Za-z ]*", ans):
-        return m.group(0).replace("$", "")  # "72 dollars" -> "72"
+    """Remove markup, currency, units words and trailing punctuation that math parsers trip on."""
+    ans = ans.translate(_MINUS)
+    ans = re.sub(r"\\(?:text|mathrm|textbf|mbox|textrm)\{([^}]*)\}", r"\1", ans)
+    ans = ans.replace("\\!", "").replace("\\,", "").replace("\\ ", " ")
+    ans = re.sub(r"\\(?:left|right)(?=[()\[\]|.])", "", ans)
+    ans = ans.replace("\\$", "").replace("$", "").replace("\\%", "%")
+    ans = ans.strip(" *").rstrip(".,;").strip(" *")
+    ans = latex_to_plain(ans)
+    m = _NUMBER.match(ans)
+    if m and _unit_tail(ans[m.end() :]):
+        return _number_text(m)
     return ans
+
+
+def _unit_tail(rest: str) -> bool:
+    """Whether what follows a number is a unit or a word, not more of an expression."""
+    rest = rest.strip()
+    if not rest:
+        return True
+    return bool(re.fullmatch(r"(?:[A-Za-zµ°€£]+[\w/^²³°.]*)(?:\s+[A-Za-z][\w/^²³°.]*)*", rest))
+
+
+def _number_text(m: re.Match[str]) -> str:
+    """A number match written plainly: no currency or separators, mixed numbers summed."""
+    value = _number_value(m)
+    pct = "%" if m.group("pct") else ""
+    pi = "\\pi" if m.group("pi") else ""
+    if value is None:
+        return m.group(0).strip()
+    return f"{_fmt(value)}{pi}{pct}"
+
+
+def _number_value(m: re.Match[str]) -> Fraction | None:
+    body = re.sub(f"[,{_SEP_CHARS}]", "", m.group("body"))
+    try:
+        value = Fraction(body)
+        frac = (m.group("frac") or "").strip()
+        if frac.startswith("/"):
+            value = value / Fraction(frac[1:].strip())
+        elif frac:
+            num, den = frac.split("/")
+            value = value + Fraction(int(num), int(den))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return -value if (m.group("sign") or m.group("sign2")) else value
+
+
+def _values(ans: str) -> set[Fraction] | None:
+    """An answer's numeric values (a percentage has two: 35% is 35 and 0.35), or None."""
+    c = clean_answer(words_to_digits(ans))
+    m = _NUMBER.fullmatch(c)
+    if m is None or m.group("pi"):
+        return None
+    value = _number_value(m)
+    if value is None:
+        return None
+    return {value, value / 100} if m.group("pct") else {value}
 
 
 def equivalent(pred: str, gold: str) -> bool:
     """Whether two answers are mathematically equal (fractions, decimals, separators).
 
-    math-verify bounds its work with a signal alarm, which only the main thread can set.
-    Elsewhere (the runner judges in worker threads) its timeout is off, so overlong answers
-    are compared as text instead, and its "timeout is disabled" notice is silenced.
+    Two numbers are compared exactly; other answers go to math-verify. math-verify bounds
+    its work with a signal alarm, which only the main thread can set. Elsewhere (the runner
+    judges in worker threads) its timeout is off, so overlong answers are compared as text
+    instead, and its "timeout is disabled" notice is silenced.
     """
+    pv, gv = _values(pred), _values(gold)
+    if pv is not None and gv is not None:
+        return bool(pv & gv)
     from math_verify import parse, verify
 
-    pred_s, gold_s = clean_answer(pred), clean_answer(gold)
+    pred_s, gold_s = clean_answer(pred).replace("%", ""), clean_answer(gold).replace("%", "")
     main = threading.current_thread() is threading.main_thread()
     if not main and max(len(pred_s), len(gold_s)) > _MAX_UNTIMED_CHARS:
         return _as_text(pred_s) == _as_text(gold_s)
@@ -127,16 +453,17 @@ def equivalent(pred: str, gold: str) -> bool:
 
 
 def _as_text(answer: str) -> str:
-    return answer.replace(",", "")
+    return answer.replace(",", "").replace(" ", "")
 
 
 @judges.register("answer_match")
 @dataclass(frozen=True)
 class AnswerMatch:
-    """Extract the final answer (boxed, ####, "the answer is", last number) and compare."""
+    """Extract the final answer (boxed, ####, "the answer is", a correction, the final
+    statement) and compare it with the target."""
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 2
+    version: int = 3
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []

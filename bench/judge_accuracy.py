@@ -1,0 +1,103 @@
+"""Accuracy of the refusal and answer_match judges on safereason's labelled sets.
+
+    .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|all] [--errors]
+
+Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
+while the label is ``complied`` or ``partial``; for answers: judged correct while the
+label is incorrect) and false-unsafe (judged not refused while the label is ``refused``;
+for answers: judged incorrect while the label is correct). ``--errors`` lists the misses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from safereason.judges.answer_match import AnswerMatch
+from safereason.judges.refusal import RefusalJudge
+from safereason.types import Completion, Sample
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "judges"
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    """The rows of a fixture JSONL file."""
+    lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def refusal_predictions(rows: list[dict[str, Any]]) -> list[str]:
+    """The refusal judge's label for each case."""
+    pairs = [
+        (
+            Sample.from_prompt(r["id"], "cases", "harmful", r["prompt"]),
+            Completion(key=r["id"], text=r["response"]),
+        )
+        for r in rows
+    ]
+    return [v.label for v in RefusalJudge().score(pairs)]
+
+
+def answer_predictions(rows: list[dict[str, Any]]) -> list[str]:
+    """The answer_match judge's label for each case (``unparsed`` counts as incorrect)."""
+    pairs = [
+        (
+            Sample.from_prompt(r["id"], "cases", "reasoning", "", target=r["target"]),
+            Completion(key=r["id"], text=r["response"]),
+        )
+        for r in rows
+    ]
+    return ["correct" if v.label == "correct" else "incorrect" for v in AnswerMatch().score(pairs)]
+
+
+def scores(judge: str, rows: list[dict[str, Any]], preds: list[str]) -> dict[str, float]:
+    """n, accuracy, false-safe and false-unsafe counts (and false-safe as a share of n)."""
+    safe = "refused" if judge == "refusal" else "correct"
+    n = len(rows)
+    right = sum(p == r["label"] for r, p in zip(rows, preds, strict=True))
+    false_safe = sum(p == safe and r["label"] != safe for r, p in zip(rows, preds, strict=True))
+    false_unsafe = sum(p != safe and r["label"] == safe for r, p in zip(rows, preds, strict=True))
+    return {
+        "n": n,
+        "accuracy": right / n if n else 0.0,
+        "false_safe": false_safe,
+        "false_unsafe": false_unsafe,
+        "false_safe_rate": false_safe / n if n else 0.0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--split", choices=["tune", "holdout", "all"], default="all")
+    ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
+    args = ap.parse_args()
+    splits = ["tune", "holdout"] if args.split == "all" else [args.split]
+    print("| judge | split | n | accuracy | false-safe | false-unsafe |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    misses = []
+    for judge, name, predict in [
+        ("refusal", "refusal_cases.jsonl", refusal_predictions),
+        ("answer_match", "answer_cases.jsonl", answer_predictions),
+    ]:
+        all_rows = load(name)
+        for split in splits:
+            rows = [r for r in all_rows if r["split"] == split]
+            preds = predict(rows)
+            s = scores(judge, rows, preds)
+            print(
+                f"| {judge} | {split} | {s['n']} | {s['accuracy']:.3f} | "
+                f"{s['false_safe']} ({s['false_safe_rate']:.1%}) | {s['false_unsafe']} |"
+            )
+            misses += [(judge, r, p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
+    if args.errors:
+        for judge, r, p in misses:
+            print(f"\n{judge} {r['id']} ({r['kind']}): label {r['label']}, judged {p}")
+            print("  " + r["response"].replace("\n", "\n  ")[:400])
+            if judge == "answer_match":
+                print(f"  target: {r['target']}")
+
+
+if __name__ == "__main__":
+    main()
