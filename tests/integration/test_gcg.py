@@ -86,7 +86,7 @@ ARGS = ["--steps", "4", "--n-tokens", "5", "--topk", "16", "--batch-size", "24",
 def test_gcg_lowers_the_loss_and_writes_a_suffix(
     tiny_model: Path, behaviors_file: Path, tmp_path: Path
 ) -> None:
-    from safereason.attacks import gcg
+    from safereason.optimise import gcg
 
     out = tmp_path / "suffix.json"
     argv = ["--model", str(tiny_model), "--behaviors", str(behaviors_file), "--out", str(out)]
@@ -117,7 +117,7 @@ def test_gcg_lowers_the_loss_and_writes_a_suffix(
 
 
 def test_gcg_run_in_process_and_bad_inputs(tiny_model: Path, tmp_path: Path) -> None:
-    from safereason.attacks.gcg import GCGConfig, load_behaviors, load_model, main, run_gcg
+    from safereason.optimise.gcg import GCGConfig, load_behaviors, load_model, main, run_gcg
 
     model, tok = load_model(str(tiny_model), device="cpu")
     pairs = [(b.get("behavior") or b["goal"], b["target"]) for b in BEHAVIORS]

@@ -8,10 +8,9 @@ optimised at once (no progressive schedule) and no prefix KV cache is used. The 
 it writes is what the ``adv_suffix`` attack reads (``suffix_file:``, ``template: bare``
 for plain GCG)::
 
-    python -m safereason.attacks.gcg --model DIR --behaviors FILE --steps 500 --out suffix.txt
+    python -m safereason.optimise.gcg --model DIR --behaviors FILE --steps 500 --out suffix.txt
 
-torch and transformers are imported only when it runs (this module is imported with the
-attack registry, so it must stay light).
+torch and transformers are imported only when it runs.
 """
 
 from __future__ import annotations
@@ -192,6 +191,88 @@ def _decode(tokenizer: Any, ids: Sequence[int]) -> str:
     return str(tokenizer.decode(list(ids), clean_up_tokenization_spaces=False)).strip()
 
 
+class _Search:
+    """The fixed parts of one search: the model, its vocabulary and the behaviours."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, behaviors: Sequence[tuple[str, str]], cfg: GCGConfig
+    ) -> None:
+        import torch
+
+        model.eval()
+        model.requires_grad_(False)
+        self.model, self.tokenizer, self.cfg = model, tokenizer, cfg
+        self.embed = model.get_input_embeddings()
+        self.weight = self.embed.weight
+        self.dev, self.vocab = self.weight.device, self.weight.shape[0]
+        self.problems = [
+            _Problem(model, tokenizer, b, t, cfg.use_chat_template) for b, t in behaviors
+        ]
+        self.bad = torch.tensor(
+            _disallowed(tokenizer, self.vocab, cfg.allow_non_ascii), dtype=torch.long
+        )
+
+    def initial(self) -> Any:
+        """The starting suffix: ``n_tokens`` copies of the first token of ``init``."""
+        import torch
+
+        init_ids = self.tokenizer(self.cfg.init, add_special_tokens=False)["input_ids"]
+        if not init_ids:
+            raise SafereasonError(f"gcg: init {self.cfg.init!r} has no tokens")
+        return torch.tensor([init_ids[0]] * self.cfg.n_tokens, dtype=torch.long)
+
+    def losses(self, cands: Any) -> Any:
+        """Mean loss over behaviours for each candidate suffix (rows of ids)."""
+        import torch
+
+        out = torch.zeros(cands.shape[0])
+        step = self.cfg.eval_batch
+        with torch.no_grad():
+            for chunk_start in range(0, cands.shape[0], step):
+                chunk = cands[chunk_start : chunk_start + step].to(self.dev)
+                emb = self.embed(chunk)
+                total = sum(p.loss(self.model, emb) for p in self.problems)
+                out[chunk_start : chunk_start + chunk.shape[0]] = total.float().cpu()
+        return out / len(self.problems)
+
+    def gradient(self, ids: Any) -> Any:
+        """The loss gradient with respect to the one-hot suffix, normalised per position."""
+        import torch
+
+        one_hot = torch.zeros(
+            self.cfg.n_tokens, self.vocab, device=self.dev, dtype=self.weight.dtype
+        )
+        one_hot.scatter_(1, ids.to(self.dev)[:, None], 1.0)
+        one_hot.requires_grad_(True)
+        for p in self.problems:
+            p.loss(self.model, (one_hot @ self.weight)[None]).sum().backward()
+        assert one_hot.grad is not None
+        grad = one_hot.grad.float()
+        return grad / grad.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+    def candidates(self, current: Any, k: int, gen: Any) -> Any:
+        """A batch of distinct single-token substitutions among the top-``k`` per position."""
+        import torch
+
+        cfg = self.cfg
+        grad = self.gradient(current).cpu()
+        if len(self.bad):
+            grad[:, self.bad] = float("inf")
+        top = (-grad).topk(k, dim=1).indices  # (n_tokens, k)
+        pos = torch.randint(0, cfg.n_tokens, (cfg.batch_size,), generator=gen)
+        pick = torch.randint(0, k, (cfg.batch_size,), generator=gen)
+        cands = current.repeat(cfg.batch_size, 1)
+        cands[torch.arange(cfg.batch_size), pos] = top[pos, pick]
+        cands = torch.unique(cands, dim=0)
+        if cfg.filter_retokenize:
+            keep = [
+                i for i in range(cands.shape[0]) if _retokenizes(self.tokenizer, cands[i].tolist())
+            ]
+            if keep:
+                cands = cands[keep]
+        return cands
+
+
 def run_gcg(
     model: Any,
     tokenizer: Any,
@@ -212,60 +293,17 @@ def run_gcg(
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model.eval()
-    model.requires_grad_(False)
-    embed = model.get_input_embeddings()
-    weight = embed.weight
-    dev, vocab = weight.device, weight.shape[0]
-    problems = [_Problem(model, tokenizer, b, t, cfg.use_chat_template) for b, t in behaviors]
-    bad = torch.tensor(_disallowed(tokenizer, vocab, cfg.allow_non_ascii), dtype=torch.long)
-    init_ids = tokenizer(cfg.init, add_special_tokens=False)["input_ids"]
-    if not init_ids:
-        raise SafereasonError(f"gcg: init {cfg.init!r} has no tokens")
-    current = torch.tensor([init_ids[0]] * cfg.n_tokens, dtype=torch.long)
-    k = min(cfg.topk, vocab - len(bad))
+    search = _Search(model, tokenizer, behaviors, cfg)
+    current = search.initial()
+    k = min(cfg.topk, search.vocab - len(search.bad))
     if k < 1:
         raise SafereasonError("gcg: no allowed tokens to substitute")
-
-    def losses(cands: Any) -> Any:
-        """Mean loss over behaviours for each candidate suffix (rows of ids)."""
-        out = torch.zeros(cands.shape[0])
-        with torch.no_grad():
-            for chunk_start in range(0, cands.shape[0], cfg.eval_batch):
-                chunk = cands[chunk_start : chunk_start + cfg.eval_batch].to(dev)
-                emb = embed(chunk)
-                total = sum(p.loss(model, emb) for p in problems)
-                out[chunk_start : chunk_start + chunk.shape[0]] = total.float().cpu()
-        return out / len(problems)
-
-    def gradient(ids: Any) -> Any:
-        one_hot = torch.zeros(cfg.n_tokens, vocab, device=dev, dtype=weight.dtype)
-        one_hot.scatter_(1, ids.to(dev)[:, None], 1.0)
-        one_hot.requires_grad_(True)
-        for p in problems:
-            p.loss(model, (one_hot @ weight)[None]).sum().backward()
-        assert one_hot.grad is not None
-        grad = one_hot.grad.float()
-        return grad / grad.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-
-    cur_loss = float(losses(current[None])[0])
+    cur_loss = float(search.losses(current[None])[0])
     best_ids, best_loss, initial = current.clone(), cur_loss, cur_loss
     history: list[float] = []
     for step in range(cfg.steps):
-        grad = gradient(current).cpu()
-        if len(bad):
-            grad[:, bad] = float("inf")
-        top = (-grad).topk(k, dim=1).indices  # (n_tokens, k)
-        pos = torch.randint(0, cfg.n_tokens, (cfg.batch_size,), generator=gen)
-        pick = torch.randint(0, k, (cfg.batch_size,), generator=gen)
-        cands = current.repeat(cfg.batch_size, 1)
-        cands[torch.arange(cfg.batch_size), pos] = top[pos, pick]
-        cands = torch.unique(cands, dim=0)
-        if cfg.filter_retokenize:
-            keep = [i for i in range(cands.shape[0]) if _retokenizes(tokenizer, cands[i].tolist())]
-            if keep:
-                cands = cands[keep]
-        cand_losses = losses(cands)
+        cands = search.candidates(current, k, gen)
+        cand_losses = search.losses(cands)
         i = int(cand_losses.argmin())
         current, cur_loss = cands[i].clone(), float(cand_losses[i])
         history.append(cur_loss)
@@ -319,8 +357,8 @@ def load_model(path: str, device: str = "auto", dtype: str = "auto") -> tuple[An
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m safereason.attacks.gcg``: optimise a suffix and write it to ``--out``."""
-    ap = argparse.ArgumentParser(prog="python -m safereason.attacks.gcg", description=__doc__)
+    """``python -m safereason.optimise.gcg``: optimise a suffix and write it to ``--out``."""
+    ap = argparse.ArgumentParser(prog="python -m safereason.optimise.gcg", description=__doc__)
     ap.add_argument("--model", required=True, help="local model directory (transformers)")
     ap.add_argument("--behaviors", required=True, help="CSV/JSONL/JSON of behaviours+targets")
     ap.add_argument("--out", required=True, help="suffix file: .txt (text) or .json (record)")
