@@ -155,6 +155,12 @@ def test_templates_use_only_known_placeholders() -> None:
         "expression": "X",
         "translated": "T",
         "language": "L",
+        "suffix": " S",
+        "opening": "O",
+        "banned": "B",
+        "masked": "M",
+        "piece": "P",
+        "spelled": "p-i",
     }
     for name, entry in data.items():
         texts = list(entry.get("templates", {}).values())

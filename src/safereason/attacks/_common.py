@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import string
 from dataclasses import replace
 from typing import Any
@@ -23,24 +24,43 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-def resolve_template(attack: str, template: str, fields: set[str]) -> tuple[str, str]:
+def resolve_template(
+    attack: str,
+    template: str,
+    fields: set[str],
+    *,
+    required: str | None = None,
+    error: type[Exception] = SafereasonError,
+) -> tuple[str, str]:
     """(id, text) of a template: an id from attacks.yaml, or a text of the user's own.
 
-    A text of one's own must use only ``fields`` and at least one of them.
+    A text of one's own may use only ``fields``, and must use ``required`` (when given)
+    or else at least one of ``fields``. A bad text raises ``error``: a SafereasonError
+    names the attack as ``attack 'x'``; any other type (a ValueError raised while a
+    plugin is built, which the registry reports as a bad option) as ``x``, like
+    :func:`check`.
     """
     known: dict[str, str] = section(attack)["templates"]
     if template in known:
         return template, known[template]
+    where = f"attack {attack!r}" if error is SafereasonError else attack
     try:
         used = placeholders(template)
     except ValueError as e:
-        raise SafereasonError(f"attack {attack!r}: bad template {template!r}: {e}") from None
-    if not used or not used <= fields:
-        raise SafereasonError(
-            f"attack {attack!r}: template {template!r} is neither a known template "
-            f"({', '.join(known)}) nor a text using only {{{'}, {'.join(sorted(fields))}}}"
+        raise error(f"{where}: bad template {template!r}: {e}") from None
+    has_required = required in used if required is not None else bool(used)
+    if not has_required or not used <= fields:
+        rule = f"{{{required}}} and only" if required is not None else "only"
+        raise error(
+            f"{where}: template {template!r} is neither a known template "
+            f"({', '.join(known)}) nor a text using {rule} {{{'}, {'.join(sorted(fields))}}}"
         )
     return "custom", template
+
+
+def normalise(text: str) -> str:
+    """``text`` casefolded with each run of non-word characters as one space (to compare)."""
+    return re.sub(r"\W+", " ", text).strip().casefold()
 
 
 def fill(template: str, **values: str) -> str:

@@ -1,8 +1,8 @@
 """The prompting families of "Are Smarter LLMs Safer?" (Li et al., 2025), as methods.
 
-The texts live in ``data/paper_prompts.yaml`` (written for safereason). Zero-shot CoT and
+The texts live in ``data/prompt_families.yaml`` (written for safereason). Zero-shot CoT and
 few-shot CoT with 1/2/4/8 demos are the existing ``zero_shot_cot`` and ``few_shot_cot``;
-:func:`paper_families` lists all twelve families as runnable method entries.
+:func:`families` lists all twelve families as runnable method entries.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from safereason.plugins import methods
 from safereason.resources import data_yaml
 from safereason.types import Message, Sample
 
-DATA = "paper_prompts.yaml"
+DATA = "prompt_families.yaml"
 
 
 def _section(name: str) -> Any:
@@ -27,7 +27,7 @@ def _text(name: str, key: str) -> str:
     return str(_section(name)[key])
 
 
-def paper_families() -> dict[str, list[dict[str, Any]]]:
+def families() -> dict[str, list[dict[str, Any]]]:
     """Family label -> its method entries (``{name, options..., label}``), as in the YAML."""
     fams: dict[str, list[dict[str, Any]]] = _section("families")
     return {k: [dict(v) for v in entries] for k, entries in fams.items()}

@@ -1,31 +1,23 @@
-"""The paper's attacks: adversarial suffix, decomposition and implicit reference."""
+"""The attacks adv_suffix, decomposition and implicit_reference (used by the paper preset)."""
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from safereason import plugins
-from safereason.attacks import rewrite
-from safereason.attacks.paper_attacks import heuristic_split, parse_attacker_split, read_suffix
+from safereason.attacks.adv_suffix import read_suffix
+from safereason.attacks.decomposition import heuristic_split, parse_attacker_split
 from safereason.errors import SafereasonError
 from safereason.resources import data_yaml
 from safereason.types import Message, Sample
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "implicit_reference.jsonl"
 REQUEST = "Explain how to pick a lock."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_attackers() -> Iterator[None]:
-    rewrite.close_attackers()
-    yield
-    rewrite.close_attackers()
 
 
 def attack(name: str, **options: Any) -> Any:
@@ -80,7 +72,7 @@ def test_templates_fill() -> None:
         "piece": "P",
         "spelled": "p-i",
     }
-    for entry in data_yaml("paper_attacks.yaml").values():
+    for entry in (data_yaml("attacks.yaml")[k] for k in ("adv_suffix", "decomposition")):
         for text in [*entry.get("templates", {}).values(), entry.get("prompt", "")]:
             assert "{" not in text.format(**values)
 

@@ -9,7 +9,7 @@ import pytest
 from safereason import plugins
 from safereason.config import PluginRef
 from safereason.errors import SafereasonError
-from safereason.methods.paper_prompts import paper_families
+from safereason.methods.prompt_families import families
 from safereason.resources import data_jsonl, data_yaml
 from safereason.types import Message, Sample
 
@@ -42,9 +42,7 @@ def build(name: str, **opts: object) -> Any:
 
 
 def entries() -> list[Any]:
-    return [
-        pytest.param(e, id=e.get("label", e["name"])) for v in paper_families().values() for e in v
-    ]
+    return [pytest.param(e, id=e.get("label", e["name"])) for v in families().values() for e in v]
 
 
 def pairs(s: Sample) -> list[tuple[str, str]]:
@@ -54,7 +52,7 @@ def pairs(s: Sample) -> list[tuple[str, str]]:
 
 
 def test_twelve_families_are_listed() -> None:
-    assert set(paper_families()) == FAMILIES
+    assert set(families()) == FAMILIES
 
 
 @pytest.mark.parametrize("entry", entries())
@@ -69,7 +67,7 @@ def test_every_family_entry_builds_and_keeps_the_request(entry: dict[str, Any]) 
 
 
 def test_labels_are_distinct() -> None:
-    labels = [PluginRef.model_validate(e).display for v in paper_families().values() for e in v]
+    labels = [PluginRef.model_validate(e).display for v in families().values() for e in v]
     assert len(labels) == len(set(labels))
 
 
@@ -158,7 +156,7 @@ def test_safety_math_mix(order: str, cot: bool) -> None:
 
 def test_demos_are_disjoint_from_the_harmful_starter_set() -> None:
     starter = {r["prompt"].strip().casefold() for r in data_jsonl("harmful_starter.jsonl")}
-    data = data_yaml("paper_prompts.yaml")
+    data = data_yaml("prompt_families.yaml")
     demos = [d["request"] for d in data["in_context_defense"]["demos"]]
     demos.append(data["safety_math_mix"]["safety_demo"]["question"])
     exemplars = {e["question"].strip().casefold() for e in data_yaml("exemplars.yaml")["safety"]}
