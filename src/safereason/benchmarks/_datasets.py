@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from safereason.errors import SafereasonError, did_you_mean
 from safereason.types import Sample
@@ -291,3 +291,42 @@ def check_unique_ids(samples: Sequence[Sample], rows: Sequence[Row]) -> None:
 def source_label(path: str | None, hub_id: str) -> str:
     """How errors name where a benchmark read its rows."""
     return str(path) if path else hub_id
+
+
+# --- the shape of a file-backed set ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileBackedSet:
+    """A benchmark read from a local ``path:`` or, without one, from the hub dataset ``hub_id``.
+
+    A subclass is a frozen dataclass that registers itself, sets its defaults (``split``,
+    ``hub_id``) and its filter options, and makes one sample of one row (``_sample``).
+    Loading reads the rows, makes their samples (ids unique), applies ``filters`` in
+    order (each an option field and the sample value it matches, see :func:`keep`) and
+    takes ``n`` of them by :func:`pick`.
+    """
+
+    n: int | None = None
+    seed: int = 0
+    split: str = "train"
+    path: str | None = None
+    hub_id: str = ""
+
+    hub_config: ClassVar[str | None] = None  # the hub dataset's config (None: its default)
+    filters: ClassVar[tuple[tuple[str, Callable[[Sample], Any]], ...]] = ()
+
+    def load(self) -> list[Sample]:
+        rows = self._rows()
+        samples = [self._sample(r) for r in rows]
+        check_unique_ids(samples, rows)
+        where = self.path or self.hub_id
+        for option, key in self.filters:
+            samples = keep(samples, option, getattr(self, option), key, where)
+        return pick(samples, self.n, self.seed)
+
+    def _rows(self) -> list[Row]:
+        return read_rows(self.path, self.hub_id, self.hub_config, self.split)
+
+    def _sample(self, row: Row) -> Sample:
+        raise NotImplementedError(f"{type(self).__name__} must define _sample(row)")

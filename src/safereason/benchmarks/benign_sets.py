@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from safereason.benchmarks._datasets import Row, check_unique_ids, keep, pick, read_rows, wanted
+from safereason.benchmarks._datasets import FileBackedSet, Row, wanted
 from safereason.plugins import benchmarks
 from safereason.types import Sample
 
@@ -21,7 +21,7 @@ def xstest_label(row: Row) -> str:
 
 @benchmarks.register("xstest")
 @dataclass(frozen=True)
-class XSTest:
+class XSTest(FileBackedSet):
     """XSTest: safe prompts that look unsafe (kind benign); unsafe contrasts on request.
 
     Layout (hub ``Paul/XSTest``, split ``train``, i.e. ``xstest_prompts.csv``): ``id``,
@@ -34,10 +34,6 @@ class XSTest:
     ``note``. Ids are ``xstest-<id>``.
     """
 
-    n: int | None = None
-    seed: int = 0
-    split: str = "train"
-    path: str | None = None
     hub_id: str = "Paul/XSTest"
     labels: str | list[str] | tuple[str, ...] = ("safe",)
     types: str | list[str] | None = None
@@ -48,14 +44,10 @@ class XSTest:
             choices = ", ".join(XSTEST_LABELS)
             raise ValueError(f"labels must be some of {choices}, got {self.labels!r}")
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, None, self.split)
-        samples = [self._sample(r) for r in rows]
-        check_unique_ids(samples, rows)
-        where = self.path or self.hub_id
-        samples = keep(samples, "labels", self.labels, lambda s: s.meta["label"], where)
-        samples = keep(samples, "types", self.types, lambda s: s.category, where)
-        return pick(samples, self.n, self.seed)
+    filters = (
+        ("labels", lambda s: s.meta["label"]),
+        ("types", lambda s: s.category),
+    )
 
     def _sample(self, row: Row) -> Sample:
         label = xstest_label(row)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from safereason.benchmarks._datasets import (
+    FileBackedSet,
     Row,
     as_text,
     check_unique_ids,
@@ -38,7 +39,7 @@ def harmbench_prompt(behavior: str, context: str | None) -> str:
 
 @benchmarks.register("harmbench")
 @dataclass(frozen=True)
-class HarmBench:
+class HarmBench(FileBackedSet):
     """HarmBench text behaviours; standard only by default (functional_category).
 
     Two layouts. The official CSV (``harmbench_behaviors_text_all.csv``): ``Behavior``,
@@ -53,10 +54,6 @@ class HarmBench:
     for all). Ids are ``harmbench-<BehaviorID>``, else ``harmbench-<functional>-<row>``.
     """
 
-    n: int | None = None
-    seed: int = 0
-    split: str = "train"
-    path: str | None = None
     hub_id: str = "walledai/HarmBench"
     functional_category: str | list[str] | None = "standard"
     semantic_category: str | list[str] | None = None
@@ -93,7 +90,7 @@ class HarmBench:
         )
         return pick(samples, self.n, self.seed)
 
-    def _sample(self, row: Row, config: str | None) -> Sample:
+    def _sample(self, row: Row, config: str | None = None) -> Sample:
         if row.has("Behavior"):  # the official CSV
             behavior = row.text("Behavior")
             semantic = row.optional("SemanticCategory")
@@ -129,7 +126,7 @@ class HarmBench:
 
 @benchmarks.register("advbench")
 @dataclass(frozen=True)
-class AdvBench:
+class AdvBench(FileBackedSet):
     """AdvBench harmful behaviours (walledai/AdvBench or the original CSV).
 
     Layouts: the hub copy ``walledai/AdvBench`` (split ``train``: ``prompt``, ``target``)
@@ -138,30 +135,21 @@ class AdvBench:
     ``meta["target_response"]``. No categories. Ids are ``advbench-<row>``.
     """
 
-    n: int | None = None
-    seed: int = 0
-    split: str = "train"
-    path: str | None = None
     hub_id: str = "walledai/AdvBench"
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, None, self.split)
-        samples = [
-            Sample.from_prompt(
-                id=f"advbench-{r.index:04d}",
-                benchmark="advbench",
-                kind="harmful",
-                prompt=r.text("prompt", "goal"),
-                meta={"target_response": r.optional("target")},
-            )
-            for r in rows
-        ]
-        return pick(samples, self.n, self.seed)
+    def _sample(self, row: Row) -> Sample:
+        return Sample.from_prompt(
+            id=f"advbench-{row.index:04d}",
+            benchmark="advbench",
+            kind="harmful",
+            prompt=row.text("prompt", "goal"),
+            meta={"target_response": row.optional("target")},
+        )
 
 
 @benchmarks.register("jailbreakbench")
 @dataclass(frozen=True)
-class JailbreakBench:
+class JailbreakBench(FileBackedSet):
     """JailbreakBench JBB-Behaviors: 100 misuse behaviours (split benign: their twins).
 
     Layout (hub ``JailbreakBench/JBB-Behaviors``, config ``behaviors``, splits ``harmful``
@@ -172,41 +160,32 @@ class JailbreakBench:
     other split kind harmful. Filter: ``category``. Ids are ``jbb-<split>-<Index>``.
     """
 
-    n: int | None = None
-    seed: int = 0
     split: str = "harmful"
-    path: str | None = None
     hub_id: str = "JailbreakBench/JBB-Behaviors"
     category: str | list[str] | None = None
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, "behaviors", self.split)
+    hub_config = "behaviors"
+    filters = (("category", lambda s: s.category),)
+
+    def _sample(self, row: Row) -> Sample:
         kind: SampleKind = "benign" if self.split == "benign" else "harmful"
-        samples = [
-            Sample.from_prompt(
-                id=f"jbb-{self.split}-{r.optional('Index') or f'{r.index:04d}'}",
-                benchmark="jailbreakbench",
-                kind=kind,
-                prompt=r.text("Goal"),
-                category=r.optional("Category"),
-                meta={
-                    "behavior": r.optional("Behavior"),
-                    "source": r.optional("Source"),
-                    "target_response": r.optional("Target"),
-                },
-            )
-            for r in rows
-        ]
-        check_unique_ids(samples, rows)
-        samples = keep(
-            samples, "category", self.category, lambda s: s.category, self.path or self.hub_id
+        return Sample.from_prompt(
+            id=f"jbb-{self.split}-{row.optional('Index') or f'{row.index:04d}'}",
+            benchmark="jailbreakbench",
+            kind=kind,
+            prompt=row.text("Goal"),
+            category=row.optional("Category"),
+            meta={
+                "behavior": row.optional("Behavior"),
+                "source": row.optional("Source"),
+                "target_response": row.optional("Target"),
+            },
         )
-        return pick(samples, self.n, self.seed)
 
 
 @benchmarks.register("strongreject")
 @dataclass(frozen=True)
-class StrongREJECT:
+class StrongREJECT(FileBackedSet):
     """StrongREJECT forbidden prompts (walledai/StrongREJECT or the original CSV).
 
     Layouts: the original ``strongreject_dataset.csv`` (``category``, ``source``,
@@ -215,30 +194,20 @@ class StrongREJECT:
     ``strongreject-<row>``.
     """
 
-    n: int | None = None
-    seed: int = 0
-    split: str = "train"
-    path: str | None = None
     hub_id: str = "walledai/StrongREJECT"
     category: str | list[str] | None = None
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, None, self.split)
-        samples = [
-            Sample.from_prompt(
-                id=f"strongreject-{r.index:04d}",
-                benchmark="strongreject",
-                kind="harmful",
-                prompt=r.text("forbidden_prompt", "prompt"),
-                category=r.optional("category"),
-                meta={"source": r.optional("source")},
-            )
-            for r in rows
-        ]
-        samples = keep(
-            samples, "category", self.category, lambda s: s.category, self.path or self.hub_id
+    filters = (("category", lambda s: s.category),)
+
+    def _sample(self, row: Row) -> Sample:
+        return Sample.from_prompt(
+            id=f"strongreject-{row.index:04d}",
+            benchmark="strongreject",
+            kind="harmful",
+            prompt=row.text("forbidden_prompt", "prompt"),
+            category=row.optional("category"),
+            meta={"source": row.optional("source")},
         )
-        return pick(samples, self.n, self.seed)
 
 
 def _first_turn(row: Row) -> tuple[str, list[str]]:
@@ -263,7 +232,7 @@ def _first_turn(row: Row) -> tuple[str, list[str]]:
 
 @benchmarks.register("sorry_bench")
 @dataclass(frozen=True)
-class SorryBench:
+class SorryBench(FileBackedSet):
     """SORRY-Bench (2024/06): 450 unsafe requests over 45 categories; base style by default.
 
     Layout (hub ``sorry-bench/sorry-bench-202406``, gated, split ``train``; or its
@@ -274,24 +243,14 @@ class SorryBench:
     ``category`` (one value or a list). Ids are ``sorry_bench-<prompt_style>-<question_id>``.
     """
 
-    n: int | None = None
-    seed: int = 0
-    split: str = "train"
-    path: str | None = None
     hub_id: str = "sorry-bench/sorry-bench-202406"
     prompt_style: str | list[str] | None = "base"
     category: str | list[str] | None = None
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, None, self.split)
-        samples = [self._sample(r) for r in rows]
-        check_unique_ids(samples, rows)
-        where = self.path or self.hub_id
-        samples = keep(
-            samples, "prompt_style", self.prompt_style, lambda s: s.meta["prompt_style"], where
-        )
-        samples = keep(samples, "category", self.category, lambda s: s.category, where)
-        return pick(samples, self.n, self.seed)
+    filters = (
+        ("prompt_style", lambda s: s.meta["prompt_style"]),
+        ("category", lambda s: s.category),
+    )
 
     def _sample(self, row: Row) -> Sample:
         prompt, turns = _first_turn(row)
@@ -308,7 +267,7 @@ class SorryBench:
 
 @benchmarks.register("do_not_answer")
 @dataclass(frozen=True)
-class DoNotAnswer:
+class DoNotAnswer(FileBackedSet):
     """Do-Not-Answer: 939 requests a responsible model should decline (LibrAI/do-not-answer).
 
     Layout (hub ``LibrAI/do-not-answer``, split ``train``; or ``do_not_answer_en.csv``):
@@ -318,32 +277,24 @@ class DoNotAnswer:
     ``risk_area`` and ``types_of_harm``. Ids are ``do_not_answer-<id>``.
     """
 
-    n: int | None = None
-    seed: int = 0
-    split: str = "train"
-    path: str | None = None
     hub_id: str = "LibrAI/do-not-answer"
     risk_area: str | list[str] | None = None
     types_of_harm: str | list[str] | None = None
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, None, self.split)
-        samples = [
-            Sample.from_prompt(
-                id=f"do_not_answer-{r.optional('id') or f'{r.index:04d}'}",
-                benchmark="do_not_answer",
-                kind="harmful",
-                prompt=r.text("question"),
-                category=r.optional("types_of_harm"),
-                meta={
-                    "risk_area": r.optional("risk_area"),
-                    "specific_harms": r.optional("specific_harms"),
-                },
-            )
-            for r in rows
-        ]
-        check_unique_ids(samples, rows)
-        where = self.path or self.hub_id
-        samples = keep(samples, "risk_area", self.risk_area, lambda s: s.meta["risk_area"], where)
-        samples = keep(samples, "types_of_harm", self.types_of_harm, lambda s: s.category, where)
-        return pick(samples, self.n, self.seed)
+    filters = (
+        ("risk_area", lambda s: s.meta["risk_area"]),
+        ("types_of_harm", lambda s: s.category),
+    )
+
+    def _sample(self, row: Row) -> Sample:
+        return Sample.from_prompt(
+            id=f"do_not_answer-{row.optional('id') or f'{row.index:04d}'}",
+            benchmark="do_not_answer",
+            kind="harmful",
+            prompt=row.text("question"),
+            category=row.optional("types_of_harm"),
+            meta={
+                "risk_area": row.optional("risk_area"),
+                "specific_harms": row.optional("specific_harms"),
+            },
+        )

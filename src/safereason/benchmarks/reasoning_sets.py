@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from safereason.benchmarks._datasets import Row, check_unique_ids, keep, pick, read_rows
+from safereason.benchmarks._datasets import FileBackedSet, Row, read_rows
 from safereason.benchmarks.procedural import BOXED_FORMAT
 from safereason.errors import SafereasonError
 from safereason.plugins import benchmarks
@@ -29,7 +29,7 @@ def _with_format(prompt: str, answer_format: str) -> str:
 
 @benchmarks.register("gsm8k")
 @dataclass(frozen=True)
-class GSM8K:
+class GSM8K(FileBackedSet):
     """Grade-school math word problems (openai/gsm8k); the target is the final number.
 
     Layout: columns ``question`` and ``answer``; the answer's last line is ``#### N`` and
@@ -40,19 +40,13 @@ class GSM8K:
     ``None`` takes every row. Ids are ``gsm8k-<split>-<row>``.
     """
 
-    n: int | None = None
-    seed: int = 0
     split: str = "test"
-    path: str | None = None
     hub_id: str = "openai/gsm8k"
     config: str = "main"
     answer_format: str = BOXED_FORMAT
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, self.config, self.split)
-        samples = [self._sample(r) for r in rows]
-        check_unique_ids(samples, rows)
-        return pick(samples, self.n, self.seed)
+    def _rows(self) -> list[Row]:
+        return read_rows(self.path, self.hub_id, self.config, self.split)
 
     def _sample(self, row: Row) -> Sample:
         answer = row.text("answer")
@@ -72,7 +66,7 @@ class GSM8K:
 
 @benchmarks.register("math500")
 @dataclass(frozen=True)
-class MATH500:
+class MATH500(FileBackedSet):
     """500 competition problems from MATH (HuggingFaceH4/MATH-500); target is the answer.
 
     Layout: columns ``problem``, ``solution``, ``answer``, ``subject``, ``level`` (1-5)
@@ -83,23 +77,16 @@ class MATH500:
     ``math500-<unique_id>``.
     """
 
-    n: int | None = None
-    seed: int = 0
     split: str = "test"
-    path: str | None = None
     hub_id: str = "HuggingFaceH4/MATH-500"
     subject: str | list[str] | None = None
     level: int | list[int] | None = None
     answer_format: str = BOXED_FORMAT
 
-    def load(self) -> list[Sample]:
-        rows = read_rows(self.path, self.hub_id, None, self.split)
-        samples = [self._sample(r) for r in rows]
-        check_unique_ids(samples, rows)
-        where = self.path or self.hub_id
-        samples = keep(samples, "subject", self.subject, lambda s: s.category, where)
-        samples = keep(samples, "level", self.level, lambda s: s.meta["level"], where)
-        return pick(samples, self.n, self.seed)
+    filters = (
+        ("subject", lambda s: s.category),
+        ("level", lambda s: s.meta["level"]),
+    )
 
     def _sample(self, row: Row) -> Sample:
         level = row.value("level")

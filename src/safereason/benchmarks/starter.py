@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import ClassVar
 
 from safereason.plugins import benchmarks
 from safereason.resources import data_jsonl
-from safereason.types import Sample
+from safereason.types import Sample, SampleKind
 
 
 def _subsample(rows: list[dict[str, object]], n: int | None, seed: int) -> list[dict[str, object]]:
@@ -28,46 +29,56 @@ def _subsample(rows: list[dict[str, object]], n: int | None, seed: int) -> list[
     return picked
 
 
-@benchmarks.register("harmful_starter")
 @dataclass(frozen=True)
-class HarmfulStarter:
-    """Harmful requests over the seven HarmBench semantic categories (ours, labelled)."""
+class ShippedSet:
+    """A labelled JSONL set in ``safereason/data``; ``n`` takes a stratified subsample.
+
+    A subclass names its ``file``, the ``benchmark`` its samples belong to, their ``kind``,
+    the column that is their category and the columns copied into ``meta``.
+    """
 
     n: int | None = None
     seed: int = 0
 
+    file: ClassVar[str]
+    benchmark: ClassVar[str]
+    kind: ClassVar[SampleKind]
+    category_column: ClassVar[str]
+    meta_columns: ClassVar[tuple[str, ...]] = ()
+
     def load(self) -> list[Sample]:
-        rows = _subsample(data_jsonl("harmful_starter.jsonl"), self.n, self.seed)
+        rows = _subsample(data_jsonl(self.file), self.n, self.seed)
         return [
             Sample.from_prompt(
                 id=str(r["id"]),
-                benchmark="harmful_starter",
-                kind="harmful",
+                benchmark=self.benchmark,
+                kind=self.kind,
                 prompt=str(r["prompt"]),
-                category=str(r["category"]),
+                category=str(r[self.category_column]),
+                meta={c: r.get(c) for c in self.meta_columns},
             )
             for r in rows
         ]
+
+
+@benchmarks.register("harmful_starter")
+@dataclass(frozen=True)
+class HarmfulStarter(ShippedSet):
+    """Harmful requests over the seven HarmBench semantic categories (ours, labelled)."""
+
+    file = "harmful_starter.jsonl"
+    benchmark = "harmful_starter"
+    kind = "harmful"
+    category_column = "category"
 
 
 @benchmarks.register("benign_lookalike")
 @dataclass(frozen=True)
-class BenignLookalike:
+class BenignLookalike(ShippedSet):
     """Safe prompts that look risky (XSTest's idea), ours; refusing them is over-refusal."""
 
-    n: int | None = None
-    seed: int = 0
-
-    def load(self) -> list[Sample]:
-        rows = _subsample(data_jsonl("benign_lookalike.jsonl"), self.n, self.seed)
-        return [
-            Sample.from_prompt(
-                id=str(r["id"]),
-                benchmark="benign_lookalike",
-                kind="benign",
-                prompt=str(r["prompt"]),
-                category=str(r["type"]),
-                meta={"unsafe_twin": r.get("unsafe_twin")},
-            )
-            for r in rows
-        ]
+    file = "benign_lookalike.jsonl"
+    benchmark = "benign_lookalike"
+    kind = "benign"
+    category_column = "type"
+    meta_columns = ("unsafe_twin",)
