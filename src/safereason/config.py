@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from safereason.errors import SafereasonError
-from safereason.yaml_lines import LocatedYaml
+from safereason.yaml_lines import LocatedYaml, validation_error
 
 DEFAULT_JUDGES: dict[str, list[str]] = {
     "reasoning": ["answer_match"],
@@ -136,20 +136,9 @@ def parse_experiment(doc: LocatedYaml, overrides: dict[str, Any] | None = None) 
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        raise SafereasonError(f"{doc.where(loc)}: {key}: {msg}") from None
+        raise validation_error(e, doc) from None
     check_plugins(exp, doc)
     return exp
-
-
-_UNION_TAGS = {"str", "dict[any,any]", "list[any]"}
 
 
 def check_plugins(exp: Experiment, doc: LocatedYaml | None = None) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from safereason.errors import SafereasonError
 
@@ -62,3 +63,25 @@ class LocatedYaml:
         """``file:line`` for a key path."""
         line = self.line(loc)
         return f"{self.source}:{line}" if line else self.source
+
+
+# The names pydantic puts in an error's location for the member of a union it tried;
+# they are not keys of the document, so they are left out of the key path.
+UNION_TAGS = frozenset({"str", "dict[str,any]", "dict[any,any]", "list[str]", "list[any]"})
+
+
+def validation_error(
+    e: ValidationError, doc: LocatedYaml, prefix: Sequence[str | int] = ()
+) -> SafereasonError:
+    """The first pydantic error as ``file:line: key: message`` (``prefix``: where the
+    validated mapping sits in the document)."""
+    err = e.errors()[0]
+    tail = [p for p in err["loc"] if not (isinstance(p, str) and p in UNION_TAGS)]
+    loc: list[str | int] = [*prefix, *tail]
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    return SafereasonError(f"{doc.where(loc)}: {key}: {msg}")

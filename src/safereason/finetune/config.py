@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from safereason.config import BenchmarkRef, PluginRef
 from safereason.errors import SafereasonError
-from safereason.yaml_lines import LocatedYaml
+from safereason.yaml_lines import LocatedYaml, validation_error
 
 Loc = tuple[str | int, ...]
 
@@ -150,23 +150,6 @@ class FinetuneConfig(BaseModel):
         if self.method == "full":
             d.pop("lora")
         return d
-
-
-_UNION_TAGS = {"str", "dict[str,any]", "list[str]", "list[any]", "dict[any,any]"}
-
-
-def validation_error(e: ValidationError, doc: LocatedYaml, prefix: Loc = ()) -> SafereasonError:
-    """The first pydantic error as ``file:line: key: message``."""
-    err = e.errors()[0]
-    tail = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
-    loc: list[str | int] = [*prefix, *tail]
-    key = ".".join(str(p) for p in loc) or "(top level)"
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    return SafereasonError(f"{doc.where(loc)}: {key}: {msg}")
 
 
 def parse_finetune(

@@ -143,102 +143,18 @@ def build_mixture(
     log: Callable[[str], None] = lambda s: None,
 ) -> Mixture:
     """Read the sources, draw the counts, write the safety responses, check, shuffle."""
-    from safereason.finetune.safety import Responder, harmful_pool
-    from safereason.finetune.sources import sources
-
     tags = ThinkTags(spec.think.open, spec.think.close)
     holdout, holdout_summary = load_holdout(spec)
     n_safety, counts = allocate(spec.size, spec.safety.ratio, [s.weight for s in spec.sources])
     rows: list[dict[str, Any]] = []
     source_stats = []
-    for k, (ref, n) in enumerate(zip(spec.sources, counts, strict=True)):
-        label = ref.label or ref.name
-        if n == 0:
-            source_stats.append(
-                {
-                    "name": ref.name,
-                    "label": label,
-                    "options": ref.options,
-                    "weight": ref.weight,
-                    "count": 0,
-                }
-            )
-            continue
-        log(f"reading source {label} ({n} examples)")
-        pool = sources.build(ref.name, ref.options).load()
-        d = draw(
-            pool,
-            n,
-            f"{spec.seed}:{k}:{ref.name}",
-            holdout,
-            ref.repeat,
-            f"data.sources[{k}] ({label})",
-        )
-        src_rows = [replace(ex, source=label).row(tags, system_prompt) for ex in d.examples]
+    for k, n in enumerate(counts):
+        src_rows, stats = _source_rows(spec, k, n, holdout, tags, system_prompt, log)
         rows.extend(src_rows)
-        source_stats.append(
-            {
-                "name": ref.name,
-                "label": label,
-                "options": ref.options,
-                "weight": ref.weight,
-                "count": len(src_rows),
-                "available": d.available,
-                "examined": d.examined,
-                "skipped_malformed": pool.skipped + d.excluded["malformed"],
-                "excluded_exact": d.excluded["exact"],
-                "excluded_near": d.excluded["near"],
-                "repeated": d.repeated,
-                "with_reasoning": sum(1 for ex in d.examples if ex.reasoning),
-                "sha256": content_key(src_rows),
-            }
-        )
-
-    safety: dict[str, Any] = {"style": spec.safety.style, "ratio": spec.safety.ratio, "count": 0}
-    if n_safety:
-        s = spec.safety
-        log(f"building {n_safety} {s.style} safety examples")
-        pool = harmful_pool(s.benchmarks)
-        d = draw(pool, n_safety, f"{spec.seed}:safety", holdout, s.repeat, "data.safety")
-        teacher = teacher_ref(s.teacher) if s.teacher is not None else None
-        responder = Responder(s.style, spec.seed, teacher, s.teacher_max_tokens, s.verify)
-        examples = responder.respond(d.examples)
-        safety_rows = [ex.row(tags, system_prompt) for ex in examples]
-        rows.extend(safety_rows)
-        safety.update(
-            {
-                "count": len(safety_rows),
-                "benchmarks": [{"name": b.name, **b.options} for b in s.benchmarks],
-                "pool": d.available,
-                "excluded_exact": d.excluded["exact"],
-                "excluded_near": d.excluded["near"],
-                "unique_prompts": len({ex.prompt for ex in examples}),
-                "repeated": d.repeated,
-                "by_category": dict(sorted(Counter(str(ex.category) for ex in examples).items())),
-                "teacher": teacher,
-                "responses": dict(responder.stats),
-                "sha256": content_key(safety_rows),
-            }
-        )
-
-    remaining = Counter(
-        hit for r in rows if (hit := holdout.match(r["prompt"][-1]["content"])) is not None
-    )
-    excluded_exact = sum(s.get("excluded_exact", 0) for s in [*source_stats, safety])
-    excluded_near = sum(s.get("excluded_near", 0) for s in [*source_stats, safety])
-    holdout_stats = {
-        "benchmarks": holdout_summary,
-        "prompts": len(holdout),
-        "near_duplicate": spec.near_duplicate,
-        "excluded_exact": excluded_exact,
-        "excluded_near": excluded_near,
-        "remaining": sum(remaining.values()),
-    }
-    if remaining:
-        raise SafereasonError(
-            f"{sum(remaining.values())} training prompts still overlap the holdout "
-            f"({dict(remaining)}); the mixture was not written"
-        )
+        source_stats.append(stats)
+    safety_rows, safety = _safety_rows(spec, n_safety, holdout, tags, system_prompt, log)
+    rows.extend(safety_rows)
+    holdout_stats = _check_holdout(rows, holdout, holdout_summary, [*source_stats, safety], spec)
     random.Random(f"{spec.seed}:shuffle").shuffle(rows)
     if len(rows) != spec.size:  # pragma: no cover - allocate() and draw() guarantee it
         raise AssertionError(f"mixture has {len(rows)} rows, expected {spec.size}")
@@ -254,3 +170,120 @@ def build_mixture(
         "sha256": content_key(rows),
     }
     return Mixture(rows, stats)
+
+
+def _source_rows(
+    spec: DataSpec,
+    k: int,
+    n: int,
+    holdout: Holdout,
+    tags: ThinkTags,
+    system_prompt: SystemPrompt,
+    log: Callable[[str], None],
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows ``n`` draws from source ``k`` give, and what the draw took and skipped."""
+    from safereason.finetune.sources import sources
+
+    ref = spec.sources[k]
+    label = ref.label or ref.name
+    stats: dict[str, Any] = {
+        "name": ref.name,
+        "label": label,
+        "options": ref.options,
+        "weight": ref.weight,
+        "count": 0,
+    }
+    if n == 0:
+        return [], stats
+    log(f"reading source {label} ({n} examples)")
+    pool = sources.build(ref.name, ref.options).load()
+    d = draw(
+        pool,
+        n,
+        f"{spec.seed}:{k}:{ref.name}",
+        holdout,
+        ref.repeat,
+        f"data.sources[{k}] ({label})",
+    )
+    rows = [replace(ex, source=label).row(tags, system_prompt) for ex in d.examples]
+    stats.update(
+        {
+            "count": len(rows),
+            "available": d.available,
+            "examined": d.examined,
+            "skipped_malformed": pool.skipped + d.excluded["malformed"],
+            "excluded_exact": d.excluded["exact"],
+            "excluded_near": d.excluded["near"],
+            "repeated": d.repeated,
+            "with_reasoning": sum(1 for ex in d.examples if ex.reasoning),
+            "sha256": content_key(rows),
+        }
+    )
+    return rows, stats
+
+
+def _safety_rows(
+    spec: DataSpec,
+    n_safety: int,
+    holdout: Holdout,
+    tags: ThinkTags,
+    system_prompt: SystemPrompt,
+    log: Callable[[str], None],
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``n_safety`` safety rows (harmful prompts with their responses) and their summary."""
+    from safereason.finetune.safety import Responder, harmful_pool
+
+    safety: dict[str, Any] = {"style": spec.safety.style, "ratio": spec.safety.ratio, "count": 0}
+    if not n_safety:
+        return [], safety
+    s = spec.safety
+    log(f"building {n_safety} {s.style} safety examples")
+    pool = harmful_pool(s.benchmarks)
+    d = draw(pool, n_safety, f"{spec.seed}:safety", holdout, s.repeat, "data.safety")
+    teacher = teacher_ref(s.teacher) if s.teacher is not None else None
+    responder = Responder(s.style, spec.seed, teacher, s.teacher_max_tokens, s.verify)
+    examples = responder.respond(d.examples)
+    rows = [ex.row(tags, system_prompt) for ex in examples]
+    safety.update(
+        {
+            "count": len(rows),
+            "benchmarks": [{"name": b.name, **b.options} for b in s.benchmarks],
+            "pool": d.available,
+            "excluded_exact": d.excluded["exact"],
+            "excluded_near": d.excluded["near"],
+            "unique_prompts": len({ex.prompt for ex in examples}),
+            "repeated": d.repeated,
+            "by_category": dict(sorted(Counter(str(ex.category) for ex in examples).items())),
+            "teacher": teacher,
+            "responses": dict(responder.stats),
+            "sha256": content_key(rows),
+        }
+    )
+    return rows, safety
+
+
+def _check_holdout(
+    rows: list[dict[str, Any]],
+    holdout: Holdout,
+    summary: list[dict[str, Any]],
+    parts: list[dict[str, Any]],
+    spec: DataSpec,
+) -> dict[str, Any]:
+    """The holdout summary; an error if any training prompt still matches a holdout prompt."""
+    remaining = Counter(
+        hit for r in rows if (hit := holdout.match(r["prompt"][-1]["content"])) is not None
+    )
+    holdout_stats = {
+        "benchmarks": summary,
+        "prompts": len(holdout),
+        "near_duplicate": spec.near_duplicate,
+        "excluded_exact": sum(p.get("excluded_exact", 0) for p in parts),
+        "excluded_near": sum(p.get("excluded_near", 0) for p in parts),
+        "remaining": sum(remaining.values()),
+    }
+    if remaining:
+        raise SafereasonError(
+            f"{sum(remaining.values())} training prompts still overlap the holdout "
+            f"({dict(remaining)}); the mixture was not written"
+        )
+    return holdout_stats

@@ -31,9 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from safereason.errors import SafereasonError
 from safereason.finetune import MANIFEST
-from safereason.finetune.config import FinetuneConfig, parse_finetune, validation_error
+from safereason.finetune.config import FinetuneConfig, parse_finetune
 from safereason.hashing import content_key
-from safereason.yaml_lines import LocatedYaml
+from safereason.yaml_lines import LocatedYaml, validation_error
 
 
 class SweepSpec(BaseModel):
