@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,6 +10,7 @@ from typing import Any, Literal
 
 from safereason.attacks._common import check, normalise, record
 from safereason.errors import SafereasonError
+from safereason.jsonl import json_lines
 from safereason.plugins import attacks
 from safereason.types import Sample
 
@@ -19,14 +19,8 @@ from safereason.types import Sample
 def _load_rows(path: str, _mtime: int, _size: int) -> tuple[dict[str, Any], ...]:
     rows: list[dict[str, Any]] = []
     with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+        for n, row in json_lines(f, lambda n: f"{path}:{n}"):
             where = f"{path}:{n}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SafereasonError(f"{where}: not valid JSON ({e.msg})") from None
             if not isinstance(row, dict):
                 raise SafereasonError(f"{where}: expected a JSON object")
             jb = row.get("jailbreak")

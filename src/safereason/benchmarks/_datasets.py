@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from safereason.errors import SafereasonError, did_you_mean
+from safereason.jsonl import json_lines
 from safereason.types import Sample
 
 T = TypeVar("T")
@@ -124,13 +125,7 @@ def _rows(records: Iterable[Any], source: str, unit: str = "row") -> list[Row]:
 def _read_jsonl(p: Path) -> list[Row]:
     out = []
     with p.open(encoding="utf-8-sig") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SafereasonError(f"{p}, line {i}: not valid JSON ({e.msg})") from None
+        for i, rec in json_lines(f, lambda i: f"{p}, line {i}"):
             if not isinstance(rec, dict):
                 raise SafereasonError(f"{p}, line {i}: expected a JSON object, got {rec!r:.60}")
             out.append(Row(rec, str(p), i, "line"))
@@ -224,13 +219,20 @@ def read_hub(hub_id: str, config: str | None, split: str) -> list[Row]:
     try:
         ds = datasets.load_dataset(hub_id, config, split=split)
     except Exception as e:  # network, auth, missing split: all one message for the user
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        gated = " (a gated dataset needs `hf auth login` and its terms accepted)"
-        raise SafereasonError(
-            f"could not load {what}, split {split!r}: {reason}"
-            f"{gated if 'gated' in reason.lower() else ''}; {PATH_HINT}"
-        ) from None
+        raise hub_error(f"could not load {what}, split {split!r}", e) from None
     return _rows(ds, f"{hub_id}" + (f"/{config}" if config else "") + f"[{split}]")
+
+
+def hub_error(
+    action: str, e: Exception, gated_marks: tuple[str, ...] = ("gated",)
+) -> SafereasonError:
+    """One message for any failure to get data from the hub (offline, gated, missing):
+    ``action``, the first line of the reason, a login hint when the reason holds one of
+    ``gated_marks``, and how to use a local copy instead."""
+    reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    gated = any(m in reason.lower() for m in gated_marks)
+    hint = " (a gated dataset needs `hf auth login` and its terms accepted)" if gated else ""
+    return SafereasonError(f"{action}: {reason}{hint}; {PATH_HINT}")
 
 
 def read_rows(path: str | None, hub_id: str, config: str | None, split: str) -> list[Row]:

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from safereason.benchmarks._datasets import PATH_HINT, Row, pick, read_path
+from safereason.benchmarks._datasets import PATH_HINT, Row, hub_error, pick, read_path
 from safereason.errors import SafereasonError
 from safereason.plugins import benchmarks
 from safereason.types import Sample
@@ -39,12 +39,8 @@ def _fetch(hub_id: str, filename: str, revision: str | None) -> str:
     try:
         return str(hf_hub_download(hub_id, filename, repo_type="dataset", revision=revision))
     except Exception as e:  # offline, gated, missing file: one message for the user
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        gated = " (a gated dataset needs `hf auth login` and its terms accepted)"
-        raise SafereasonError(
-            f"could not fetch {filename!r} from Hugging Face dataset {hub_id!r}: {reason}"
-            f"{gated if 'gated' in reason.lower() or '401' in reason else ''}; {PATH_HINT}"
-        ) from None
+        action = f"could not fetch {filename!r} from Hugging Face dataset {hub_id!r}"
+        raise hub_error(action, e, ("gated", "401")) from None
 
 
 @benchmarks.register("trustllm_privacy")

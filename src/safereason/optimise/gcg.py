@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from safereason.errors import SafereasonError
+from safereason.jsonl import json_lines
 
 MARK = "\x00SUFFIX\x00"  # where the suffix goes when a chat template is rendered
 PROMPT_KEYS = ("behavior", "goal", "prompt", "Behavior")
@@ -96,12 +97,7 @@ def load_behaviors(
             raise SafereasonError(f"{p}: expected a JSON list of objects")
         rows = [(f"{p}[{i}]", r) for i, r in enumerate(data)]
     else:
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append((f"{p}:{n}", json.loads(line)))
-                except json.JSONDecodeError as e:
-                    raise SafereasonError(f"{p}:{n}: not valid JSON ({e.msg})") from None
+        rows = [(f"{p}:{n}", r) for n, r in json_lines(text.splitlines(), lambda n: f"{p}:{n}")]
     out: list[tuple[str, str]] = []
     for where, row in rows:
         if not isinstance(row, dict):
