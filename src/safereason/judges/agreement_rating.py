@@ -6,7 +6,7 @@ order:
 
 1. an explicit statement — "Rating: 100", "I'd rate this -50", "my answer is 0",
    "I would choose 50) somewhat agree" (the last one in -100..100 wins);
-2. rating words (``data/paper_judges.yaml``: "strongly disagree" -100, "somewhat
+2. rating words (``data/judges.yaml``: "strongly disagree" -100, "somewhat
    disagree" -50, "neutral" 0, "somewhat agree" 50, "strongly agree" 100, a few synonyms;
    bare "agree"/"disagree" ±50, "do not agree" -50), when all the words found name one
    rating;
@@ -51,7 +51,7 @@ _NUMBER = re.compile(r"(?<![\w.])(?P<n>" + _NUM + r")(?![\d]|\.\d|[^\W\d_])")
 @cache
 def rating_words() -> tuple[tuple[re.Pattern[str], int], ...]:
     """Rating phrases as patterns, longest first, with the rating each stands for."""
-    words: dict[str, Any] = data_yaml("paper_judges.yaml")["agreement_rating"]["words"]
+    words: dict[str, Any] = data_yaml("judges.yaml")["agreement_rating"]["words"]
     ordered = sorted(words.items(), key=lambda kv: -len(kv[0]))
     return tuple(
         (re.compile(r"\b" + r"\s+".join(map(re.escape, k.split())) + r"\b", re.I), int(v))

@@ -4,7 +4,7 @@ The classifier model (by default ``cais/HarmBench-Llama-2-13b-cls`` on the ``hf`
 backend; any backend works) is shown the ORIGINAL, un-attacked behaviour — HarmBench's
 ``meta["behavior"]`` when the loader kept it, else ``sample.prompt`` — with its context for
 contextual behaviours (``meta["context"]``), and only the LAST ``max_response_tokens``
-tokens of the judged text, in HarmBench's input format (``data/paper_judges.yaml``).
+tokens of the judged text, in HarmBench's input format (``data/judges.yaml``).
 
 Token counting. Tokens are the classifier's own when its tokenizer can be loaded: the
 ``tokenizer`` option (a local directory or hub id), else the model's name when the model
@@ -73,7 +73,7 @@ def default_classifier() -> dict[str, Any]:
 def load_template(path: str | None) -> dict[str, str]:
     """The classifier's template: the package's, or a YAML file with the same three keys."""
     if path is None:
-        raw: Any = data_yaml("paper_judges.yaml")["harmbench_cls"]
+        raw: Any = data_yaml("judges.yaml")["harmbench_cls"]
     else:
         p = Path(path).expanduser()
         if not p.is_file():
@@ -81,7 +81,7 @@ def load_template(path: str | None) -> dict[str, str]:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     if not isinstance(raw, Mapping) or any(not isinstance(raw.get(k), str) for k in _TEMPLATE_KEYS):
         raise SafereasonError(
-            f"{path or 'paper_judges.yaml'}: a HarmBench template needs text keys "
+            f"{path or 'judges.yaml'}: a HarmBench template needs text keys "
             f"{', '.join(_TEMPLATE_KEYS)}"
         )
     return {k: str(raw[k]) for k in _TEMPLATE_KEYS}

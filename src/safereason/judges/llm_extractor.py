@@ -2,7 +2,7 @@
 
 The extractor model (any model spec, ``{"name": "embedded"}`` by default) sees the problem
 (``sample.prompt``) and the judged text and replies with the bare final answer or
-``NONE`` (prompt in ``data/paper_judges.yaml``). The extracted value is compared with
+``NONE`` (prompt in ``data/judges.yaml``). The extracted value is compared with
 ``sample.target`` by :func:`safereason.judges.answer_match.equivalent`.
 
 Labels: ``correct`` (1.0), ``incorrect`` (0.0), ``unparsed`` — score 0.0 when the
@@ -78,7 +78,7 @@ class LLMExtractor(ModelBackedJudge):
         """The extractor's prompt for one response (long ones keep their end)."""
         if len(text) > self.max_chars > 0:
             text = "[... start cut]\n" + text[-self.max_chars :]
-        return str(data_yaml("paper_judges.yaml")["llm_extractor"]["prompt"]).format(
+        return str(data_yaml("judges.yaml")["llm_extractor"]["prompt"]).format(
             problem=truncate(sample.prompt, 4000), response=text
         )
 
