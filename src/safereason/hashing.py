@@ -6,7 +6,10 @@ import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from safereason.types import GenParams, Sample
 
 
 def _default(o: Any) -> Any:
@@ -38,3 +41,13 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def generation_key(identity: dict[str, object], sample: Sample, params: GenParams) -> str:
+    """The content hash of everything that determines a generation.
+
+    Unset (``None``) parameters are left out, so adding an optional parameter later does
+    not change the keys of generations that never used it.
+    """
+    p = {k: v for k, v in dataclasses.asdict(params).items() if v is not None}
+    return content_key({"model": identity, "messages": sample.messages, "params": p})

@@ -207,11 +207,16 @@ def judge_command(
     judge: str, options: tuple[str, ...], input_path: Path, output: Path, batch_size: int
 ) -> None:
     from safereason import plugins
+    from safereason.backends.pool import ModelPool
     from safereason.registry import spec_of
 
     spec = _judge_spec(judge, options)
     name = spec.pop("name")
     plugin = plugins.judges.build(name, spec)
+    # the judge model's replies go through the shared cache, as in a run
+    pool = ModelPool.for_setting("default")
+    if isinstance(plugin, plugins.UsesModels):
+        plugin.bind(pool)
     full_spec = spec_of(plugin)
     done = _read_done(output, full_spec)
     seen = {r["item"] for r in done}
@@ -261,9 +266,7 @@ def judge_command(
                 raise
             flush()
     finally:
-        close = getattr(plugin, "close", None)
-        if callable(close):
-            close()
+        pool.close()
     skipped = len(done)
     for line_out in summarise(records, name):
         click.echo(line_out)

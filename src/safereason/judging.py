@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from safereason import plugins
 from safereason.config import Experiment, ModelRef, PluginRef
@@ -25,9 +25,11 @@ from safereason.registry import spec_of
 from safereason.store import Store
 from safereason.types import Completion, Sample, Verdict
 
+if TYPE_CHECKING:
+    from safereason.backends.pool import ModelPool
+
 Overlap = Literal["auto", True, False]
 CHUNK = 64
-REMOTE_ENGINES = {"openai", "ray"}
 
 Row = tuple[str, str, PlanItem, Completion]  # verdict key, judge label, item, completion
 Running = tuple["Future[list[tuple[str, Verdict]]]", list[Row]]  # a batch being scored
@@ -61,6 +63,13 @@ def judge_engine(judge: Any) -> str | None:
     return ModelRef.model_validate(dict(spec)).backend
 
 
+def remote(engine: str) -> bool:
+    """Whether a backend declares it runs off this machine (a server, a cluster)."""
+    from safereason.backends.factory import engine as backend_engine
+
+    return backend_engine(engine).capabilities.remote
+
+
 def may_overlap(judge: Any, generating: str | None, setting: Overlap) -> bool:
     """Whether ``judge`` may score now, while a model on engine ``generating`` runs."""
     return engine_may_overlap(judge_engine(judge), generating, setting)
@@ -69,9 +78,7 @@ def may_overlap(judge: Any, generating: str | None, setting: Overlap) -> bool:
 def engine_may_overlap(engine: str | None, generating: str | None, setting: Overlap) -> bool:
     """:func:`may_overlap` for a judge on ``engine`` (``None``: a judge without a model)."""
     if setting is not True and setting is not False:
-        return (
-            generating is None or engine is None or engine != generating or engine in REMOTE_ENGINES
-        )
+        return generating is None or engine is None or engine != generating or remote(engine)
     return bool(setting) or generating is None
 
 
@@ -82,6 +89,7 @@ class JudgeStage:
     exp: Experiment
     store: Store
     cache: Store | None
+    models: ModelPool | None = None  # the run's pool, bound to judges that call models
     on_progress: Callable[[str, int, int], None] = lambda label, done, total: None
     judged: int = 0
     reused: int = 0
@@ -99,6 +107,8 @@ class JudgeStage:
         """The judge a reference names, built once per run."""
         if ref.display not in self._judges:
             judge = plugins.judges.build(ref.name, ref.options)
+            if self.models is not None and isinstance(judge, plugins.UsesModels):
+                judge.bind(self.models)
             self._judges[ref.display] = judge
             self._engines[ref.display] = judge_engine(judge)
         return self._judges[ref.display]

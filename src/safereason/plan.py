@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from safereason import plugins
 from safereason.backends.factory import ModelHandle
+from safereason.backends.factory import engine as backend_engine
 from safereason.config import Experiment
-from safereason.hashing import content_key
+from safereason.errors import SafereasonError
+from safereason.hashing import content_key, generation_key
+from safereason.plugins import Attack, ModelAttack
 from safereason.registry import spec_of
 from safereason.types import GenParams, Request, Sample
+
+if TYPE_CHECKING:
+    from safereason.backends.pool import ModelPool
 
 
 @dataclass(frozen=True)
@@ -34,18 +40,13 @@ class PlanItem:
         return self.requests[0]
 
 
-def generation_key(identity: dict[str, object], sample: Sample, params: GenParams) -> str:
-    """The content hash of everything that determines a generation.
+def load_samples(exp: Experiment, pool: ModelPool) -> dict[str, list[tuple[str, Sample]]]:
+    """Every benchmark's samples after its attacks: {benchmark label: [(attack, sample)]}.
 
-    Unset (``None``) parameters are left out, so adding an optional parameter later does
-    not change the keys of generations that never used it.
+    This is the attack stage: an attack that calls a model gets all of a benchmark's
+    samples at once and asks its attacker in one batch through ``pool``; the caller
+    releases the attackers' engines (``pool.release()``) before the models under test load.
     """
-    p = {k: v for k, v in asdict(params).items() if v is not None}
-    return content_key({"model": identity, "messages": sample.messages, "params": p})
-
-
-def load_samples(exp: Experiment) -> dict[str, list[tuple[str, Sample]]]:
-    """Every benchmark's samples after its attacks: {benchmark label: [(attack, sample)]}."""
     out: dict[str, list[tuple[str, Sample]]] = {}
     for ref in exp.benchmarks:
         bench = plugins.benchmarks.build(ref.name, ref.options)
@@ -53,16 +54,19 @@ def load_samples(exp: Experiment) -> dict[str, list[tuple[str, Sample]]]:
         rows: list[tuple[str, Sample]] = []
         for aref in ref.attacks:
             attack = plugins.attacks.build(aref.name, aref.options)
-            for s in base:
-                variants = attack.apply(s)
+            for s, variants in zip(base, attacked(attack, base, pool), strict=True):
                 for k, v in enumerate(variants):
                     sid = s.id if len(variants) == 1 else f"{s.id}#{k}"
                     rows.append((aref.display, replace(v, id=sid, attack=aref.display)))
         out[ref.display] = rows
-    from safereason.attacks.rewrite import close_attackers
-
-    close_attackers()  # free attacker models before the models under test are loaded
     return out
+
+
+def attacked(attack: Attack, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
+    """The attacked variants of each sample: batched through ``pool`` for a model attack."""
+    if isinstance(attack, ModelAttack):
+        return attack.apply_batch(samples, pool)
+    return [attack.apply(s) for s in samples]
 
 
 def build_plan(
@@ -70,8 +74,16 @@ def build_plan(
     models: Sequence[ModelHandle],
     samples: dict[str, list[tuple[str, Sample]]] | None = None,
 ) -> list[PlanItem]:
-    """The full grid, in a stable order (model, method, benchmark, attack, sample)."""
-    samples = samples if samples is not None else load_samples(exp)
+    """The full grid, in a stable order (model, method, benchmark, attack, sample).
+
+    Without ``samples`` they are loaded with a model pool of their own over the
+    experiment's cache (the runner passes the attack stage's).
+    """
+    if samples is None:
+        from safereason.backends.pool import ModelPool
+
+        with ModelPool.for_setting(exp.cache) as pool:
+            samples = load_samples(exp, pool)
     base = GenParams(
         max_tokens=exp.generation.max_tokens,
         temperature=exp.generation.temperature,
@@ -129,3 +141,31 @@ def method_params(method: Any, base: GenParams) -> list[GenParams]:
 def aggregate_key(method: Any, reqs: tuple[Request, ...]) -> str:
     """The key of a multi-sample method's aggregated completion (e.g. a majority vote)."""
     return content_key({"aggregate": spec_of(method), "of": [r.key for r in reqs]})
+
+
+def check_capabilities(exp: Experiment) -> None:
+    """Refuse, before any work, a method that a model's backend cannot honour (one line)."""
+    from safereason.backends.factory import capabilities
+
+    probe = Sample.from_prompt("probe", "probe", "benign", "probe")
+    base = GenParams(max_tokens=exp.generation.max_tokens)
+    for mref in exp.methods:
+        method = plugins.methods.build(mref.name, mref.options)
+        needs = []
+        if any(p.thinking_budget is not None for p in method_params(method, base)):
+            needs.append("thinking_budget")
+        if method.apply(probe).messages[-1].role == "assistant":
+            needs.append("prefill")
+        for ref in exp.models:
+            missing = [n for n in needs if not getattr(capabilities(ref), n)]
+            if missing:
+                able = [
+                    b
+                    for b in plugins.backends.names()
+                    if all(getattr(backend_engine(b).capabilities, n) for n in missing)
+                ]
+                raise SafereasonError(
+                    f"model {ref.display!r}: backend {ref.backend!r} cannot honour "
+                    f"{' and '.join(missing)} (method {mref.display!r}); backends that can: "
+                    f"{', '.join(able) or 'none'}"
+                )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from safereason.registry import Registry
 from safereason.types import Completion, Request, Sample, Verdict
+
+if TYPE_CHECKING:
+    from safereason.backends.pool import ModelPool
 
 
 @runtime_checkable
@@ -31,6 +34,25 @@ class Attack(Protocol):
 
 
 @runtime_checkable
+class ModelAttack(Attack, Protocol):
+    """An attack that calls an attacker model: the runner gives it all samples at once.
+
+    ``apply_batch`` returns one list of attacked samples per input sample, in order, asking
+    the attacker in one batch through the run's ``pool``. ``apply`` is a one-off that
+    opens (and closes) a pool of its own.
+    """
+
+    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]: ...
+
+
+@runtime_checkable
+class UsesModels(Protocol):
+    """A plugin (a model-backed judge) that calls models: bound to the run's pool before use."""
+
+    def bind(self, pool: ModelPool) -> None: ...
+
+
+@runtime_checkable
 class Judge(Protocol):
     """Scores completions; one verdict per (sample, completion) pair, in order."""
 
@@ -51,3 +73,5 @@ methods: Registry[Method] = Registry("method", "safereason.methods")
 benchmarks: Registry[Benchmark] = Registry("benchmark", "safereason.benchmarks")
 attacks: Registry[Attack] = Registry("attack", "safereason.attacks")
 judges: Registry[Judge] = Registry("judge", "safereason.judges")
+# A backend registers its class with an Engine (backends.factory.register_backend).
+backends: Registry[Backend] = Registry("backend", "safereason.backends")

@@ -22,12 +22,12 @@ from rich.progress import (
 
 from safereason import interrupts
 from safereason.backends.factory import ModelHandle, open_backend, prepare_model
+from safereason.backends.pool import ModelPool, cache_path
 from safereason.batches import completed_batches
 from safereason.config import Experiment
 from safereason.errors import InterruptedRun, SafereasonError
 from safereason.judging import JudgeStage
-from safereason.paths import default_generation_cache
-from safereason.plan import PlanItem, build_plan, load_samples
+from safereason.plan import PlanItem, build_plan, check_capabilities, load_samples
 from safereason.store import Store
 from safereason.types import Request
 from safereason.versions import package_versions
@@ -70,12 +70,8 @@ def ensure_writable(run_dir: Path) -> None:
 
 def open_cache(exp: Experiment, run_store: Path) -> Store | None:
     """The shared generation cache, unless disabled or the same file as the run store."""
-    if exp.cache in (None, "none", "off"):
-        return None
-    path = default_generation_cache() if exp.cache == "default" else Path(exp.cache).expanduser()
-    if path.resolve() == run_store.resolve():
-        return None
-    return Store(path)
+    path = cache_path(exp.cache, run_store)
+    return Store(path) if path is not None else None
 
 
 class Runner:
@@ -94,8 +90,21 @@ class Runner:
         """Plan, then (unless dry-run) generate missing completions and judge them."""
         start = time.perf_counter()
         ensure_writable(self.run_dir)
+        check_capabilities(self.exp)  # e.g. a thinking budget on a backend without one
         handles = [prepare_model(m) for m in self.exp.models]
-        plan = build_plan(self.exp, handles, load_samples(self.exp))
+        # the models used as tools (attackers, judges): one pool for the run, closed once
+        pool = ModelPool.for_setting(self.exp.cache, self.run_dir / "store.sqlite")
+        try:
+            return self._run(pool, handles, start, dry_run)
+        finally:
+            pool.close()
+
+    def _run(
+        self, pool: ModelPool, handles: list[ModelHandle], start: float, dry_run: bool
+    ) -> RunOutcome:
+        samples = load_samples(self.exp, pool)  # the attack stage: attackers asked in batches
+        pool.release()  # free the attackers' engines before the models under test load
+        plan = build_plan(self.exp, handles, samples)
         store = Store(self.run_dir / "store.sqlite")
         cache = open_cache(self.exp, store.path)
         try:
@@ -116,7 +125,7 @@ class Runner:
             outcome.estimate = self._estimate(todo, handles, cache)
             if dry_run:
                 return outcome
-            stage = JudgeStage(self.exp, store, cache)
+            stage = JudgeStage(self.exp, store, cache, models=pool)
             try:
                 with self._progress() as bar:
                     stage.on_progress = self._judge_bar(bar)

@@ -1,28 +1,121 @@
-"""ModelClient: a model used as a tool, cached in the shared store."""
+"""ModelPool and ModelClient: models used as tools, one client per model, one cache connection."""
 
 from __future__ import annotations
 
-from safereason.backends.client import ModelClient
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safereason.backends import factory
 from safereason.backends.fake import FakeBackend
-from safereason.types import GenParams
+from safereason.backends.pool import ModelPool, cache_path
+from safereason.errors import SafereasonError
+from safereason.paths import default_generation_cache
+from safereason.store import Store
+from safereason.types import GenParams, Message
+
+SPEC = {"name": "tool", "backend": "fake", "rules": [{"match": "ping", "reply": "pong"}]}
+DEFAULT = "I'm sorry, but I can't help with that."
 
 
-def test_ask_uses_rules_and_caches(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    spec = {"name": "tool", "backend": "fake", "rules": [{"match": "ping", "reply": "pong"}]}
-    calls = {"n": 0}
+@pytest.fixture
+def generated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch the fake backend generated."""
+    calls: list[int] = []
     real = FakeBackend.generate
 
-    def counting(self, reqs):  # type: ignore[no-untyped-def]
-        calls["n"] += len(reqs)
+    def counting(self: FakeBackend, reqs: Any) -> Any:
+        calls.append(len(reqs))
         return real(self, reqs)
 
     monkeypatch.setattr(FakeBackend, "generate", counting)
-    client = ModelClient(spec)
-    assert client.ask(["ping", "other", "ping"], GenParams()) == [
-        "pong",
-        client.handle.options.get("default", "I'm sorry, but I can't help with that."),
-        "pong",
-    ]
-    assert calls["n"] == 2  # the repeated prompt is generated once
-    assert ModelClient(spec).ask(["ping"], GenParams()) == ["pong"]
-    assert calls["n"] == 2  # and a new client finds it in the shared cache
+    return calls
+
+
+def test_ask_uses_rules_and_caches(generated: list[int], tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite"
+    with ModelPool(cache) as pool:
+        client = pool.client(SPEC)
+        assert client.ask(["ping", "other", "ping"], GenParams()) == ["pong", DEFAULT, "pong"]
+        assert generated == [2]  # the repeated prompt is generated once, in one batch
+    with ModelPool(cache) as pool:
+        assert pool.client(SPEC).ask(["ping"], GenParams()) == ["pong"]
+    assert generated == [2]  # and a new pool finds it in the cache
+    store = Store(cache)
+    assert store.count("generations") == 2
+    store.close()
+
+
+def test_no_cache_means_nothing_is_cached(generated: list[int], tmp_path: Path) -> None:
+    for _ in range(2):
+        with ModelPool(None) as pool:
+            assert pool.client(SPEC).ask(["ping"], GenParams()) == ["pong"]
+    assert generated == [1, 1]
+    assert not default_generation_cache().exists()
+
+
+def test_one_client_per_model_and_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    real = factory.open_backend
+
+    def counting(handle: Any) -> Any:
+        opened.append(handle.label)
+        return real(handle)
+
+    monkeypatch.setattr(factory, "open_backend", counting)
+    with ModelPool(None) as pool:
+        a = pool.client(SPEC)
+        assert pool.client(dict(SPEC)) is a
+        assert pool.client({**SPEC, "label": "other label"}) is a  # a label is no other model
+        assert pool.client({**SPEC, "default": "x"}) is not a
+        a.ask(["ping"], GenParams())
+        a.ask(["ping again"], GenParams())
+        assert opened == ["tool"] and pool.started == ["tool"]
+        pool.release()  # engines stop; a later call starts one again
+        assert pool.started == []
+        a.ask(["ping 3"], GenParams())
+        assert opened == ["tool", "tool"]
+    assert pool.started == []
+    with pytest.raises(SafereasonError, match="closed model pool"):
+        pool.client(SPEC)
+
+
+def test_per_conversation_params(generated: list[int]) -> None:
+    convs = [(Message("user", "ping"),)] * 3
+    with ModelPool(None) as pool:
+        client = pool.client(SPEC)
+        comps = client.chat(convs, [GenParams(seed=i) for i in range(3)])
+        assert [c.text for c in comps] == ["pong"] * 3 and len({c.key for c in comps}) == 3
+        assert generated == [3]
+        assert client.chat([], GenParams()) == []
+        with pytest.raises(ValueError, match="params"):
+            client.chat(convs, [GenParams()])
+
+
+def test_clients_may_be_shared_by_threads(tmp_path: Path) -> None:
+    with ModelPool(tmp_path / "cache.sqlite") as pool:
+        errors: list[BaseException] = []
+
+        def work(i: int) -> None:
+            try:
+                for j in range(10):
+                    assert pool.client(SPEC).ask([f"ping {i} {j}"], GenParams()) == ["pong"]
+            except BaseException as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+
+
+def test_cache_path_follows_the_experiment_setting(tmp_path: Path) -> None:
+    assert cache_path(None) is None and cache_path("none") is None and cache_path("off") is None
+    assert cache_path("default") == default_generation_cache()
+    assert cache_path(str(tmp_path / "c.sqlite")) == tmp_path / "c.sqlite"
+    run_store = tmp_path / "store.sqlite"
+    assert cache_path(str(run_store), run_store) is None  # the run's own store is no cache

@@ -7,8 +7,9 @@ heuristic, or an attacker model's proposal with the heuristic as fallback.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safereason.attacks._common import (
     check,
@@ -18,9 +19,13 @@ from safereason.attacks._common import (
     resolve_template,
     section,
 )
-from safereason.attacks.rewrite import attacker_client, check_attacker
+from safereason.attacks.rewrite import check_attacker, one_off
 from safereason.plugins import attacks
 from safereason.types import GenParams, Sample
+
+if TYPE_CHECKING:
+    from safereason.backends.pool import ModelPool
+
 
 _TOKEN = re.compile(r"[^\W_][\w'’-]*")
 _QUOTED = re.compile(r"[\"“]([^\"“”\n]{1,80})[\"”]")
@@ -133,15 +138,15 @@ class Decomposition:
         if self.attacker is not None:
             check_attacker(self.attacker)
 
-    def split(self, text: str) -> tuple[str, str, dict[str, Any]]:
-        """(masked request, missing piece, how it was split) for one request."""
+    def split(self, text: str, raw: str | None = None) -> tuple[str, str, dict[str, Any]]:
+        """(masked request, missing piece, how it was split) for one request.
+
+        ``raw``: the attacker's reply for this request (when there is an attacker).
+        """
         cfg = section("decomposition")
         ph = str(cfg["placeholder"])
         info: dict[str, Any] = {}
-        if self.attacker is not None:
-            params = GenParams(max_tokens=self.max_tokens, temperature=0.0, seed=0)
-            prompt = fill(cfg["prompt"], request=text)
-            raw = attacker_client(self.attacker).ask([prompt], params, system=cfg["system"])[0]
+        if raw is not None:
             parsed = parse_attacker_split(raw, text, ph)
             info["attacker_output"] = raw
             if parsed is not None:
@@ -152,10 +157,24 @@ class Decomposition:
         return masked, text[start:end], {**info, "split_by": "heuristic", "span": [start, end]}
 
     def apply(self, sample: Sample) -> list[Sample]:
+        if self.attacker is not None:
+            return one_off(self, sample)
+        return [self._attacked(sample, None)]
+
+    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
+        if self.attacker is None:
+            return [[self._attacked(s, None)] for s in samples]
+        cfg = section("decomposition")
+        params = GenParams(max_tokens=self.max_tokens, temperature=0.0, seed=0)
+        prompts = [fill(cfg["prompt"], request=s.user_text) for s in samples]
+        raws = pool.client(self.attacker).ask(prompts, params, system=cfg["system"])
+        return [[self._attacked(s, raw)] for s, raw in zip(samples, raws, strict=True)]
+
+    def _attacked(self, sample: Sample, raw: str | None) -> Sample:
         tid, text = resolve_template(
             "decomposition", self.template, _DECOMP_FIELDS, required="masked", error=ValueError
         )
-        masked, piece, info = self.split(sample.user_text)
+        masked, piece, info = self.split(sample.user_text, raw)
         spelled = "-".join(piece.replace(" ", "_"))
         out = sample.with_user_text(fill(text, masked=masked, piece=piece, spelled=spelled))
-        return [record(out, self, template=tid, masked=masked, piece=piece, **info)]
+        return record(out, self, template=tid, masked=masked, piece=piece, **info)

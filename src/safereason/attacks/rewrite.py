@@ -2,30 +2,28 @@
 
 The attacker is a model entry like an experiment's (``{"name": "embedded"}``, or
 ``{"name": "x", "backend": "fake", "rules": [...]}``), checked when the attack is built and
-started only when a rewrite is not already in the shared cache. An empty or unusable
+started only when a rewrite is not already in the run's cache. The runner calls
+``apply_batch(samples, pool)``: one batched attacker call over all samples, through the
+run's :class:`~safereason.backends.pool.ModelPool`. An empty or unusable
 rewrite (a refusal, an echo of the request or of an example, an off-topic, looping or
 runaway text) falls back to the original request, with ``meta["attack"]["fallback"] = True``.
 """
 
 from __future__ import annotations
 
-import atexit
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from safereason.attacks._common import check, fill, record, resolve_template, section
-from safereason.hashing import content_key
 from safereason.plugins import attacks
 from safereason.types import GenParams, Message, Sample
 
 if TYPE_CHECKING:
-    from safereason.backends.client import ModelClient
+    from safereason.backends.pool import ModelPool
 
 DEFAULT_ATTACKER: dict[str, Any] = {"name": "embedded"}
-
-_clients: dict[str, ModelClient] = {}
 
 # words that label a reply ("Rewritten:", "Translation (Zulu):", "**Answer**:" ...)
 _LABELS = ("rewritten", "reformulated", "rephrased", "translat", "answer", "output", "question")
@@ -42,21 +40,16 @@ def check_attacker(spec: Mapping[str, Any]) -> None:
     check_model(ModelRef.model_validate(dict(spec)))
 
 
-def attacker_client(spec: Mapping[str, Any]) -> ModelClient:
-    """One client per attacker spec, kept for the process so its engine loads once."""
-    from safereason.backends.client import ModelClient
+def one_off(attack: Any, sample: Sample) -> list[Sample]:
+    """``attack.apply_batch`` on one sample, with a pool of its own over the shared cache.
 
-    key = content_key(dict(spec))
-    if key not in _clients:
-        _clients[key] = ModelClient(dict(spec))
-    return _clients[key]
+    The runner never calls this: it gives every sample to ``apply_batch`` with the run's pool.
+    """
+    from safereason.backends.pool import ModelPool
 
-
-@atexit.register
-def close_attackers() -> None:
-    """Stop every attacker engine started so far."""
-    while _clients:
-        _clients.popitem()[1].close()
+    with ModelPool.for_setting("default") as pool:
+        out: list[Sample] = attack.apply_batch([sample], pool)[0]
+        return out
 
 
 def clean_rewrite(text: str, first_line: bool = False, labels: tuple[str, ...] = ()) -> str:
@@ -165,7 +158,8 @@ class PastTense:
         )
         check_attacker(self.attacker)
 
-    def apply(self, sample: Sample) -> list[Sample]:
+    def conversation(self, request: str) -> tuple[Message, ...]:
+        """The attacker's turns for one request: instructions, the examples as turns, it."""
         cfg = section("past_tense")
         shots: list[Message] = []
         for ex in cfg["examples"]:
@@ -173,12 +167,17 @@ class PastTense:
                 Message("user", fill(cfg["user"], request=ex["request"])),
                 Message("assistant", ex["rewrite"]),
             ]
-        conversation = (
+        return (
             Message("system", cfg["system"]),
             *shots,
-            Message("user", fill(cfg["user"], request=sample.user_text)),
+            Message("user", fill(cfg["user"], request=request)),
         )
-        examples = tuple(str(ex["rewrite"]) for ex in cfg["examples"])
+
+    def apply(self, sample: Sample) -> list[Sample]:
+        return one_off(self, sample)
+
+    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
+        examples = tuple(str(ex["rewrite"]) for ex in section("past_tense")["examples"])
 
         def flaw(rewrite: str, original: str) -> str | None:
             return unusable(rewrite, original, same_topic=True, examples=examples)
@@ -186,15 +185,20 @@ class PastTense:
         def clean(raw: str) -> str:
             return clean_rewrite(raw, first_line=True)
 
-        client = attacker_client(self.attacker)
-        out = []
-        for i in range(self.n_variants):
-            params = GenParams(
-                max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed + i
-            )
-            raw = client.chat([conversation], params)[0].text
-            out.append(_rewritten(self, sample, raw, str, clean, flaw, variant=i))
-        return out
+        variants = [
+            GenParams(max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed + i)
+            for i in range(self.n_variants)
+        ]
+        convs = [self.conversation(s.user_text) for s in samples for _ in variants]
+        params = [p for _ in samples for p in variants]
+        replies = iter(pool.client(self.attacker).chat(convs, params))
+        return [
+            [
+                _rewritten(self, s, next(replies).text, str, clean, flaw, variant=i)
+                for i in range(self.n_variants)
+            ]
+            for s in samples
+        ]
 
 
 @attacks.register("translation")
@@ -229,12 +233,15 @@ class Translation:
         return str(section("translation")["languages"][self.language])
 
     def apply(self, sample: Sample) -> list[Sample]:
+        return one_off(self, sample)
+
+    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
         cfg = section("translation")
         tid, text = resolve_template("translation", self.template, {"translated"})
         lang = self.language_name
-        prompt = fill(cfg["prompt"], request=sample.user_text, language=lang)
+        prompts = [fill(cfg["prompt"], request=s.user_text, language=lang) for s in samples]
         params = GenParams(max_tokens=self.max_tokens, temperature=0.0, seed=0)
-        raw = attacker_client(self.attacker).ask([prompt], params, system=cfg["system"])[0]
+        raws = pool.client(self.attacker).ask(prompts, params, system=cfg["system"])
 
         def wrap(translated: str) -> str:
             return fill(text, translated=translated)
@@ -242,4 +249,7 @@ class Translation:
         def clean(raw: str) -> str:
             return clean_rewrite(raw, labels=(lang, *lang.split()))
 
-        return [_rewritten(self, sample, raw, wrap, clean, unusable, language=lang, template=tid)]
+        return [
+            [_rewritten(self, s, raw, wrap, clean, unusable, language=lang, template=tid)]
+            for s, raw in zip(samples, raws, strict=True)
+        ]

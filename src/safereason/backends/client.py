@@ -1,66 +1,132 @@
-"""A model used as a tool (judge, attacker, extractor) through any backend, with caching."""
+"""A model used as a tool (judge, attacker, teacher) through any backend, with caching.
+
+Clients come from a :class:`~safereason.backends.pool.ModelPool`, which owns the one
+connection to the generation cache they share (:class:`SharedCache`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from safereason.backends.factory import ModelHandle, open_backend, prepare_model
-from safereason.paths import default_generation_cache
-from safereason.plan import generation_key
-from safereason.plugins import Backend
-from safereason.store import Store
+from safereason.hashing import generation_key
 from safereason.types import Completion, GenParams, Message, Request, Sample
+
+if TYPE_CHECKING:
+    from safereason.backends.factory import ModelHandle
+    from safereason.config import ModelRef
+    from safereason.plugins import Backend
+    from safereason.store import Store
+
+
+class SharedCache:
+    """One connection to a generation cache, opened on first use, safe across threads.
+
+    Judges call their models from worker threads; one SQLite connection cannot hold two
+    transactions at once, so every use takes the lock.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> Store:
+        if self._store is None:
+            from safereason.store import Store
+
+            self._store = Store(self.path)
+        return self._store
+
+    def completions(self, keys: Iterable[str]) -> dict[str, Completion]:
+        """The cached completions among ``keys``."""
+        with self._lock:
+            return self._open().completions(keys)
+
+    def put(self, pairs: Sequence[tuple[Request, Completion]]) -> None:
+        """Cache generated completions with their requests."""
+        with self._lock:
+            self._open().put_generations(pairs)
+
+    @property
+    def opened(self) -> bool:
+        """Whether the connection has been opened."""
+        return self._store is not None
+
+    def close(self) -> None:
+        """Close the connection, if it was opened."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+def model_ref(spec: Mapping[str, Any] | str) -> ModelRef:
+    """A model entry (``"embedded"`` or ``{"name": ..., "backend": ..., options}``) as a ref."""
+    from safereason.config import ModelRef
+
+    return ModelRef.model_validate({"name": spec} if isinstance(spec, str) else dict(spec))
 
 
 class ModelClient:
-    """Chat with a model named like an experiment's model entry, e.g. ``{"name": "embedded"}``.
+    """Chat with one model named like an experiment's model entry, e.g. ``{"name": "embedded"}``.
 
-    Generations go through the shared cache, so a judge or attacker never asks the same
-    thing twice; the engine is started only when something is missing.
+    Generations go through ``cache`` (none: nothing is cached), so a judge or attacker
+    never asks the same thing twice; the engine starts only when something is missing.
+    Calls are serialised, so judges on the same model may share it from their threads.
     """
 
-    def __init__(self, spec: Mapping[str, Any] | str, cache: bool = True) -> None:
-        from safereason.config import ModelRef
-
-        self.ref = ModelRef.model_validate({"name": spec} if isinstance(spec, str) else spec)
-        self.use_cache = cache
+    def __init__(self, ref: ModelRef, cache: SharedCache | None) -> None:
+        self.ref = ref
+        self.cache = cache
         self._handle: ModelHandle | None = None
         self._backend: Backend | None = None
+        self._lock = threading.Lock()
 
     @property
     def handle(self) -> ModelHandle:
         """The resolved model (weights located and verified on first use)."""
         if self._handle is None:
+            from safereason.backends.factory import prepare_model
+
             self._handle = prepare_model(self.ref)
         return self._handle
 
     def chat(
-        self, conversations: Sequence[Sequence[Message]], params: GenParams
+        self,
+        conversations: Sequence[Sequence[Message]],
+        params: GenParams | Sequence[GenParams],
     ) -> list[Completion]:
-        """One completion per conversation, in order."""
-        reqs = []
-        for msgs in conversations:
-            s = Sample(id="", benchmark="", kind="harmful", prompt="", messages=tuple(msgs))
-            key = generation_key(self.handle.identity, s, params)
-            reqs.append(
-                Request(key=key, model=self.handle.label, messages=tuple(msgs), params=params)
-            )
-        store = Store(default_generation_cache()) if self.use_cache else None
-        try:
-            have = store.completions({r.key for r in reqs}) if store else {}
+        """One completion per conversation, in order, generated in one batch.
+
+        ``params``: the same for every conversation, or one per conversation.
+        """
+        each = [params] * len(conversations) if isinstance(params, GenParams) else list(params)
+        if len(each) != len(conversations):
+            raise ValueError(f"{len(conversations)} conversations but {len(each)} params")
+        if not conversations:
+            return []
+        with self._lock:
+            reqs = [self._request(msgs, p) for msgs, p in zip(conversations, each, strict=True)]
+            have = self.cache.completions({r.key for r in reqs}) if self.cache else {}
             todo = list({r.key: r for r in reqs if r.key not in have}.values())
             if todo:
                 if self._backend is None:
+                    from safereason.backends.factory import open_backend
+
                     self._backend = open_backend(self.handle)
                 comps = self._backend.generate(todo)
-                if store:
-                    store.put_generations(list(zip(todo, comps, strict=True)))
+                if self.cache is not None:
+                    self.cache.put(list(zip(todo, comps, strict=True)))
                 have.update({c.key: c for c in comps})
             return [have[r.key] for r in reqs]
-        finally:
-            if store:
-                store.close()
+
+    def _request(self, msgs: Sequence[Message], params: GenParams) -> Request:
+        s = Sample(id="", benchmark="", kind="harmful", prompt="", messages=tuple(msgs))
+        key = generation_key(self.handle.identity, s, params)
+        return Request(key=key, model=self.handle.label, messages=tuple(msgs), params=params)
 
     def ask(
         self, prompts: Sequence[str], params: GenParams, system: str | None = None
@@ -72,8 +138,14 @@ class ModelClient:
         ]
         return [c.text for c in self.chat(convs, params)]
 
-    def close(self) -> None:
-        """Stop the engine if one was started."""
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
+    @property
+    def started(self) -> bool:
+        """Whether the engine is running."""
+        return self._backend is not None
+
+    def stop(self) -> None:
+        """Stop the engine if one was started (a later call starts it again)."""
+        with self._lock:
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None

@@ -1,33 +1,26 @@
 """From a model entry in an experiment to a cache identity and a running backend.
 
-Each backend module exposes ``ENGINE``, an :class:`Engine` saying which options it takes,
-how to check and resolve a model without loading it, and how to start it. Modules are
-imported only when a model names them, and never import their engine at module level.
+Backends are plugins like the others: ``plugins.backends`` maps a name to a backend
+class, filled lazily from the modules of ``safereason.backends`` and the entry-point
+group ``safereason.backends``. Each registers itself with :func:`register_backend` and an
+:class:`Engine`: which options it takes, what it can honour (:class:`Capabilities`), how
+to check and resolve a model without loading it, and how to start it. Modules never
+import their engine (torch, llama_cpp, vllm, ray) at module level.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from safereason.errors import SafereasonError, did_you_mean
 
 if TYPE_CHECKING:
     from safereason.config import ModelRef
     from safereason.plugins import Backend
-
-BACKENDS: dict[str, str] = {
-    "llamacpp": "safereason.backends.llamacpp",
-    "fake": "safereason.backends.fake",
-    "openai": "safereason.backends.openai_compat",
-    "hf": "safereason.backends.hf",
-    "vllm": "safereason.backends.vllm_backend",
-    "ray": "safereason.backends.ray_backend",
-}
 
 
 @dataclass(frozen=True)
@@ -42,13 +35,43 @@ class ModelHandle:
 
 
 @dataclass(frozen=True)
-class Engine:
-    """How the factory drives one backend kind."""
+class Capabilities:
+    """What a backend can honour; a request for what it cannot is refused before any work."""
 
+    streaming: bool = False  # stream(requests) yields completions as they finish
+    thinking_budget: bool = False  # enforces GenParams.thinking_budget (then answers)
+    prefill: bool = False  # continues a final assistant message
+    remote: bool = False  # runs on a server or cluster, not this machine's cores or GPU
+    logprobs: bool = False  # can return token log-probabilities
+
+    def names(self) -> list[str]:
+        """The capabilities it has."""
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How the factory drives one backend kind.
+
+    ``capabilities_of``: for a backend whose capabilities depend on the model entry (Ray's
+    are its inner engine's); else ``capabilities`` holds for every model.
+    """
+
+    capabilities: Capabilities
     options: Callable[[], set[str]]
     prepare: Callable[[ModelRef], ModelHandle]
     open: Callable[[ModelHandle], Backend]
     check_name: Callable[[str], None] = field(default=lambda name: None)
+    capabilities_of: Callable[[ModelRef], Capabilities] | None = None
+
+
+def register_backend(name: str, cls: type[Any], engine: Engine) -> Engine:
+    """Register backend class ``cls`` under ``name``, driven by ``engine``; returns ``engine``."""
+    from safereason import plugins
+
+    cls.engine = engine
+    plugins.backends.register(name)(cast("type[Backend]", cls))
+    return engine
 
 
 def init_options(cls: type[Any], skip: tuple[str, ...] = ()) -> set[str]:
@@ -57,15 +80,26 @@ def init_options(cls: type[Any], skip: tuple[str, ...] = ()) -> set[str]:
     return {p for p in params if p not in {"self", *skip}}
 
 
+def backend_class(backend: str) -> type[Backend]:
+    """The class registered under a backend name; a clear error with a suggestion if none."""
+    from safereason import plugins
+
+    return plugins.backends.get(backend)
+
+
 def engine(backend: str) -> Engine:
     """The :class:`Engine` of a backend name; a clear error with a suggestion if unknown."""
-    if backend not in BACKENDS:
-        raise SafereasonError(
-            f"unknown backend {backend!r}{did_you_mean(backend, BACKENDS)}; "
-            f"known: {', '.join(BACKENDS)}"
-        )
-    spec: Engine = importlib.import_module(BACKENDS[backend]).ENGINE
-    return spec
+    cls = backend_class(backend)
+    eng = getattr(cls, "engine", None)
+    if not isinstance(eng, Engine):
+        raise SafereasonError(f"backend {backend!r} ({cls.__module__}) declares no Engine")
+    return eng
+
+
+def capabilities(ref: ModelRef) -> Capabilities:
+    """What the backend of a model entry can honour (nothing is loaded)."""
+    eng = engine(ref.backend)
+    return eng.capabilities_of(ref) if eng.capabilities_of is not None else eng.capabilities
 
 
 def check_model(ref: ModelRef) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from safereason.backends.factory import Engine, ModelHandle
+from safereason.backends.factory import Capabilities, Engine, ModelHandle, register_backend
 from safereason.reasoning_split import split_reasoning
 from safereason.registry import field_names
 from safereason.types import Completion, Request
@@ -72,8 +72,14 @@ def _prepare(ref: ModelRef) -> ModelHandle:
     return ModelHandle(ref.display, "fake", fake.identity(), None, ref.options)
 
 
-ENGINE = Engine(
-    options=lambda: field_names(FakeBackend) - {"calls"},
-    prepare=_prepare,
-    open=lambda handle: FakeBackend(**handle.options),
+ENGINE = register_backend(
+    "fake",
+    FakeBackend,
+    Engine(
+        # scripted: it continues a prefill, and accepts (and ignores) a thinking budget
+        capabilities=Capabilities(thinking_budget=True, prefill=True),
+        options=lambda: field_names(FakeBackend) - {"calls"},
+        prepare=_prepare,
+        open=lambda handle: FakeBackend(**handle.options),
+    ),
 )

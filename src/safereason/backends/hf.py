@@ -34,7 +34,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safereason.backends.factory import Engine, ModelHandle, init_options
+from safereason.backends.factory import (
+    Capabilities,
+    Engine,
+    ModelHandle,
+    init_options,
+    register_backend,
+)
 from safereason.errors import SafereasonError
 from safereason.reasoning_split import split_reasoning
 from safereason.types import Completion, GenParams, Message, Request
@@ -610,9 +616,14 @@ def _open(handle: ModelHandle) -> HFBackend:
     return HFBackend(str(handle.path), **handle.options)
 
 
-ENGINE = Engine(
-    options=lambda: init_options(HFBackend, skip=("model",)),
-    prepare=_prepare,
-    open=_open,
-    check_name=check_name,
+ENGINE = register_backend(
+    "hf",
+    HFBackend,
+    Engine(
+        capabilities=Capabilities(thinking_budget=True, prefill=True),
+        options=lambda: init_options(HFBackend, skip=("model",)),
+        prepare=_prepare,
+        open=_open,
+        check_name=check_name,
+    ),
 )

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safereason.backends.factory import Engine, ModelHandle, init_options
+from safereason.backends.factory import (
+    Capabilities,
+    Engine,
+    ModelHandle,
+    init_options,
+    register_backend,
+)
 from safereason.errors import SafereasonError
 from safereason.reasoning_split import split_reasoning
 from safereason.types import Completion, Request
@@ -220,9 +226,14 @@ def _open(handle: ModelHandle) -> LlamaCppBackend:
     return LlamaCppBackend(handle.path, **handle.options)
 
 
-ENGINE = Engine(
-    options=lambda: init_options(LlamaCppBackend, skip=("path",)),
-    prepare=_prepare,
-    open=_open,
-    check_name=_check_name,
+ENGINE = register_backend(
+    "llamacpp",
+    LlamaCppBackend,
+    Engine(
+        capabilities=Capabilities(thinking_budget=True, prefill=True),
+        options=lambda: init_options(LlamaCppBackend, skip=("path",)),
+        prepare=_prepare,
+        open=_open,
+        check_name=_check_name,
+    ),
 )

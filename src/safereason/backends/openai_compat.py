@@ -15,7 +15,13 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from safereason.backends.factory import Engine, ModelHandle, init_options
+from safereason.backends.factory import (
+    Capabilities,
+    Engine,
+    ModelHandle,
+    init_options,
+    register_backend,
+)
 from safereason.errors import SafereasonError
 from safereason.reasoning_split import split_reasoning
 from safereason.types import Completion, Request
@@ -169,8 +175,13 @@ def _prepare(ref: ModelRef) -> ModelHandle:
     return ModelHandle(ref.display, "openai", identity, None, opts)
 
 
-ENGINE = Engine(
-    options=lambda: init_options(OpenAICompatBackend, skip=("model",)) | {"cache_identity"},
-    prepare=_prepare,
-    open=lambda h: OpenAICompatBackend(h.identity["model"], **h.options),
+ENGINE = register_backend(
+    "openai",
+    OpenAICompatBackend,
+    Engine(
+        capabilities=Capabilities(streaming=True, prefill=True, remote=True),
+        options=lambda: init_options(OpenAICompatBackend, skip=("model",)) | {"cache_identity"},
+        prepare=_prepare,
+        open=lambda h: OpenAICompatBackend(h.identity["model"], **h.options),
+    ),
 )

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from safereason.backends.factory import Engine, ModelHandle
+from safereason.backends.factory import Capabilities, Engine, ModelHandle, register_backend
 from safereason.errors import SafereasonError
 from safereason.types import Completion, Request
 
@@ -190,4 +191,24 @@ def _open(handle: ModelHandle) -> RayBackend:
     return RayBackend(inner, **opts)
 
 
-ENGINE = Engine(options=lambda: set(_OWN), prepare=_prepare, open=_open, check_name=_check_name)
+def _capabilities(ref: ModelRef) -> Capabilities:
+    """The inner engine's capabilities, streamed and remote."""
+    from safereason.backends.factory import capabilities
+    from safereason.config import ModelRef
+
+    inner = ModelRef(name=ref.name, backend=ref.options.get("engine", "llamacpp"))
+    return replace(capabilities(inner), streaming=True, remote=True)
+
+
+ENGINE = register_backend(
+    "ray",
+    RayBackend,
+    Engine(
+        capabilities=Capabilities(streaming=True, remote=True),
+        options=lambda: set(_OWN),
+        prepare=_prepare,
+        open=_open,
+        check_name=_check_name,
+        capabilities_of=_capabilities,
+    ),
+)

@@ -21,7 +21,13 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from safereason.backends.factory import Engine, ModelHandle, init_options
+from safereason.backends.factory import (
+    Capabilities,
+    Engine,
+    ModelHandle,
+    init_options,
+    register_backend,
+)
 from safereason.backends.hf import (
     Job,
     Raw,
@@ -216,9 +222,14 @@ def _open(handle: ModelHandle) -> VLLMBackend:
     return VLLMBackend(str(handle.path), **handle.options)
 
 
-ENGINE = Engine(
-    options=lambda: init_options(VLLMBackend, skip=("model",)),
-    prepare=_prepare,
-    open=_open,
-    check_name=_check_name,
+ENGINE = register_backend(
+    "vllm",
+    VLLMBackend,
+    Engine(
+        capabilities=Capabilities(thinking_budget=True, prefill=True),
+        options=lambda: init_options(VLLMBackend, skip=("model",)),
+        prepare=_prepare,
+        open=_open,
+        check_name=_check_name,
+    ),
 )

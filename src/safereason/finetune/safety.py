@@ -4,7 +4,8 @@
 (inside the think tags) that says what is asked, what harm answering could do and why,
 then a refusal naming the topic and a safe redirection. Both come from the templates in
 data/finetune.yaml, chosen per sample's category (mapped through ``aliases`` for other
-benchmarks' category names), or from a teacher model through :class:`ModelClient`.
+benchmarks' category names), or from a teacher model (a client of a
+:class:`~safereason.backends.pool.ModelPool`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safereason.errors import SafereasonError
 from safereason.finetune.examples import Example, Pool
 from safereason.resources import data_yaml
 from safereason.types import Completion, GenParams, Message, Sample
+
+if TYPE_CHECKING:
+    from safereason.backends.pool import ModelPool
 
 
 def _texts() -> dict[str, Any]:
@@ -90,7 +94,11 @@ def harmful_pool(refs: Sequence[Any]) -> Pool:
 
 @dataclass
 class Responder:
-    """Writes the responses of safety examples, from templates or a teacher model."""
+    """Writes the responses of safety examples, from templates or a teacher model.
+
+    The teacher comes from ``models`` (the command's pool); without one, a pool over the
+    shared cache is opened for the teacher's batch and closed after it.
+    """
 
     style: str
     seed: int
@@ -98,6 +106,7 @@ class Responder:
     teacher_max_tokens: int = 384
     verify: bool = True
     stats: Counter[str] = field(default_factory=Counter)
+    models: ModelPool | None = None
 
     def respond(self, examples: Sequence[Example]) -> list[Example]:
         """The examples with their reasoning and answer filled in, in order."""
@@ -113,7 +122,7 @@ class Responder:
         return out
 
     def _ask_teacher(self, examples: Sequence[Example]) -> list[tuple[str | None, str] | None]:
-        from safereason.backends.client import ModelClient
+        from safereason.backends.pool import ModelPool
         from safereason.judges.refusal import RefusalJudge
 
         assert self.teacher is not None
@@ -126,11 +135,11 @@ class Responder:
             for ex in examples
         ]
         params = GenParams(max_tokens=self.teacher_max_tokens, temperature=0.0, seed=self.seed)
-        client = ModelClient(self.teacher)
-        try:
-            comps = client.chat(convs, params)
-        finally:
-            client.close()
+        if self.models is not None:
+            comps = self.models.client(self.teacher).chat(convs, params)
+        else:
+            with ModelPool.for_setting("default") as pool:
+                comps = pool.client(self.teacher).chat(convs, params)
         judge = RefusalJudge()
         out: list[tuple[str | None, str] | None] = []
         for ex, comp in zip(examples, comps, strict=True):

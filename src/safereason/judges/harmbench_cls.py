@@ -26,43 +26,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 
 from safereason.errors import SafereasonError
-from safereason.hashing import canonical_json
-from safereason.judges.llm_common import (
-    ModelBackedJudge,
-    open_client,
-    plain,
-    reply_text,
-)
+from safereason.judges.llm_common import ModelBackedJudge, plain, reply_text
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, GenParams, Message, Sample, Verdict
-
-if TYPE_CHECKING:
-    from safereason.backends.client import ModelClient
 
 ClsTarget = Literal["answer", "reasoning", "both"]
 HARMBENCH_CLASSIFIER: dict[str, Any] = {"name": "cais/HarmBench-Llama-2-13b-cls", "backend": "hf"}
 _TEMPLATE_KEYS = ("system", "standard", "contextual")
 _ANSWER = re.compile(r"^[\W_]*(yes|no)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"\S+")
-
-
-# One client per classifier spec, shared by the judge's variants (answer, both, ...), so an
-# experiment that judges answers and answer + reasoning loads the 13B classifier once.
-_CLIENTS: dict[str, ModelClient] = {}
-
-
-def shared_client(spec: Mapping[str, Any]) -> ModelClient:
-    """The process's client for a classifier spec (its engine starts on first use)."""
-    key = canonical_json(dict(spec))
-    if key not in _CLIENTS:
-        _CLIENTS[key] = open_client(spec)
-    return _CLIENTS[key]
 
 
 def default_classifier() -> dict[str, Any]:
@@ -157,10 +135,6 @@ class HarmBenchClassifier(ModelBackedJudge):
             raise ValueError(f"target must be answer, reasoning or both, not {self.target!r}")
         if self.max_tokens < 1:
             raise ValueError("max_tokens must be at least 1")
-
-    @cached_property
-    def _client(self) -> ModelClient:
-        return shared_client(self.model)
 
     @cached_property
     def _template(self) -> dict[str, str]:

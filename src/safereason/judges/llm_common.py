@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from safereason.errors import SafereasonError
@@ -13,6 +12,7 @@ from safereason.types import Completion, GenParams, Message, Sample, Verdict
 
 if TYPE_CHECKING:
     from safereason.backends.client import ModelClient
+    from safereason.backends.pool import ModelPool
 
 Target = Literal["answer", "reasoning"]
 DEFAULT_MODEL: dict[str, Any] = {"name": "embedded"}
@@ -108,18 +108,14 @@ def score_with_model(
     return out
 
 
-def open_client(spec: Mapping[str, Any]) -> ModelClient:
-    """A client for the judge model (its engine starts only when a reply is not cached)."""
-    from safereason.backends.client import ModelClient
-
-    return ModelClient(dict(spec))
-
-
 class ModelBackedJudge:
     """Mixin for judges whose ``model`` field names a judge model.
 
-    Checks the spec when the judge is built (nothing is loaded), opens the client on first
-    use, and ``close()`` stops the engine if one was started (a later call restarts it).
+    Checks the spec when the judge is built (nothing is loaded). The model's client comes
+    from the pool the judge is bound to (:meth:`bind`: the run's, or a command's), which
+    starts its engine on first use and stops it when its owner closes the pool. A judge
+    used on its own (a test, a notebook) opens a pool of its own over the shared cache,
+    which :meth:`close` closes.
     """
 
     model: dict[str, Any]
@@ -127,11 +123,22 @@ class ModelBackedJudge:
     def __post_init__(self) -> None:
         check_model_spec(self.model)
 
-    @cached_property
+    def bind(self, pool: ModelPool) -> None:
+        """Take the judge model from ``pool`` (not part of the judge's config or identity)."""
+        self.close()
+        self.__dict__["_pool"] = pool  # a frozen dataclass: its fields stay untouched
+
+    @property
     def _client(self) -> ModelClient:
-        return open_client(self.model)
+        pool: ModelPool | None = self.__dict__.get("_pool")
+        if pool is None:
+            from safereason.backends.pool import ModelPool
+
+            pool = self.__dict__["_pool"] = ModelPool.for_setting("default")
+            self.__dict__["_own_pool"] = True
+        return pool.client(self.model)
 
     def close(self) -> None:
-        """Stop the judge model's engine if one was started."""
-        if "_client" in self.__dict__:
-            self._client.close()
+        """Close the pool the judge opened for itself, if it did (a bound one is its owner's)."""
+        if self.__dict__.pop("_own_pool", False):
+            self.__dict__.pop("_pool").close()
