@@ -169,8 +169,12 @@ def quickstart(
 @click.option("--redact", is_flag=True, help="Replace harmful completions in transcripts.")
 def report(run_dir: Path, other: Path | None, baseline: str | None, redact: bool) -> None:
     """Rebuild a run's results, summaries and HTML report from its store."""
+    from safereason.judging import record_judges
     from safereason.report.outputs import write_outputs, write_report
 
+    for run in (run_dir, other):
+        if run is not None:
+            record_judges(run)  # a run made before runs recorded their judges' meanings
     write_outputs(run_dir, console=out)
     html = write_report(run_dir, compare=other, baseline=baseline, redact=redact)
     out.print(f"wrote {run_dir}/summary.md, summary.json, results.jsonl, results.parquet")

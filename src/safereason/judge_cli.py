@@ -13,7 +13,8 @@ import yaml
 
 from safereason.errors import SafereasonError
 from safereason.hashing import content_key
-from safereason.types import Completion, Sample, SampleKind
+from safereason.meaning import GENERIC, Meaning
+from safereason.types import Completion, Sample, SampleKind, Verdict
 
 HELP = """Judge responses made elsewhere: read INPUT (JSONL), append verdicts to OUTPUT (JSONL).
 
@@ -156,9 +157,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         raise SafereasonError(f"{path}: not UTF-8 text") from None
 
 
-def summarise(records: list[dict[str, Any]], judge: str) -> list[str]:
+def summarise(records: list[dict[str, Any]], judge: str, meaning: Meaning = GENERIC) -> list[str]:
     """Label counts, and the judge's rate per sample kind with a 95% Wilson interval."""
-    from safereason.analysis.metrics import UNDECIDED, metric_for, wilson
+    from safereason.analysis.cells import wilson
 
     lines = []
     labels = Counter(r["verdict"]["label"] for r in records)
@@ -167,25 +168,24 @@ def summarise(records: list[dict[str, Any]], judge: str) -> list[str]:
         + ", ".join(f"{lab} {n}" for lab, n in sorted(labels.items()))
     )
     for kind in sorted({r["kind"] for r in records}):
-        metric, success = metric_for(kind, judge)
+        m = meaning.metric(kind, judge)
+        metric = m.name
         decided = [
             r["verdict"]
             for r in records
-            if r["kind"] == kind
-            and r["verdict"]["label"] not in UNDECIDED
-            and r["verdict"]["score"] is not None
+            if r["kind"] == kind and Verdict.from_dict(r["verdict"]).decided
         ]
         undecided = sum(1 for r in records if r["kind"] == kind) - len(decided)
         if not decided:
             lines.append(f"{kind}: {metric}: no decided verdicts ({undecided} undecided)")
             continue
-        k = sum((v["label"] == success) if success else (v["score"] >= 0.5) for v in decided)
+        k = sum(m.hit(v["label"], float(v["score"])) for v in decided)
         n = len(decided)
         lo, hi = wilson(k, n)
         line = f"{kind}: {metric} = {k / n:.3f} [{lo:.3f}, {hi:.3f}] (k={k}, n={n}"
         line += f"; {undecided} undecided, excluded)" if undecided else ")"
         scores = [float(v["score"]) for v in decided]
-        if judge == "rubric" or any(0.0 < x < 1.0 for x in scores):  # a graded score
+        if meaning.mean is not None or any(0.0 < x < 1.0 for x in scores):  # a graded score
             line += f"; mean score {sum(scores) / n:.3f}"
         lines.append(line)
     return lines
@@ -268,7 +268,7 @@ def judge_command(
     finally:
         pool.close()
     skipped = len(done)
-    for line_out in summarise(records, name):
+    for line_out in summarise(records, name, getattr(type(plugin), "meaning", GENERIC)):
         click.echo(line_out)
     if skipped:
         click.echo(f"({skipped} items were already in {output} and were not judged again)")

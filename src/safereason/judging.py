@@ -15,13 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from safereason import plugins
-from safereason.config import Experiment, ModelRef, PluginRef
+from safereason.config import DEFAULT_JUDGES, Experiment, ModelRef, PluginRef
 from safereason.hashing import content_key
+from safereason.meaning import GENERIC
 from safereason.plan import PlanItem
 from safereason.registry import spec_of
+from safereason.results import JudgeInfo
 from safereason.store import Store
 from safereason.types import Completion, Sample, Verdict
 
@@ -47,6 +50,32 @@ def verdict_key(judge: Any, sample: Sample, comp: Completion) -> str:
             "category": sample.category,
         }
     )
+
+
+def judge_info(key: str, judge: Any) -> JudgeInfo:
+    """What the manifest records of a configured judge: spec, text read, meaning."""
+    reads = getattr(judge, "target", "answer")
+    return JudgeInfo(key, spec_of(judge), reads, getattr(type(judge), "meaning", GENERIC))
+
+
+def record_judges(run_dir: Path) -> None:
+    """Record the judges' meanings in a run's store made before runs recorded them.
+
+    Reads the experiment the store holds, builds its judges (nothing is loaded) and writes
+    the manifest entry ``judges``; a store that has one is left as it is.
+    """
+    path = run_dir / "store.sqlite"
+    if not path.is_file():
+        return
+    store = Store(path)
+    try:
+        raw = store.get_meta("experiment")
+        if store.get_meta("judges") is not None or not raw:
+            return
+        stage = JudgeStage(Experiment.model_validate(raw), store, None)
+        store.set_meta("judges", {k: j.to_dict() for k, j in stage.infos().items()})
+    finally:
+        store.close()
 
 
 def _score(judge: Any, todo: Mapping[str, tuple[Sample, Completion]]) -> list[tuple[str, Verdict]]:
@@ -112,6 +141,11 @@ class JudgeStage:
             self._judges[ref.display] = judge
             self._engines[ref.display] = judge_engine(judge)
         return self._judges[ref.display]
+
+    def infos(self) -> dict[str, JudgeInfo]:
+        """Every configured judge of the experiment, by label, for the run manifest."""
+        refs = {r.display: r for kind in DEFAULT_JUDGES for r in self.exp.judges_for(kind)}
+        return {label: judge_info(label, self.judge(ref)) for label, ref in refs.items()}
 
     def add(self, items: Iterable[PlanItem], comps: Mapping[str, Completion]) -> None:
         """Queue the judging of items whose completion is in ``comps``; link reused verdicts."""

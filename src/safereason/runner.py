@@ -126,6 +126,7 @@ class Runner:
             if dry_run:
                 return outcome
             stage = JudgeStage(self.exp, store, cache, models=pool)
+            store.set_meta("judges", {k: j.to_dict() for k, j in stage.infos().items()})
             try:
                 with self._progress() as bar:
                     stage.on_progress = self._judge_bar(bar)

@@ -18,6 +18,7 @@ from typing import Any
 
 from safereason.errors import SafereasonError
 from safereason.hashing import canonical_json
+from safereason.results import JudgeInfo, ResultRow
 from safereason.types import Completion, Request, Sample, Verdict
 
 SCHEMA = """
@@ -148,41 +149,41 @@ class Store:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else default
 
-    def results(self) -> list[dict[str, Any]]:
-        """One flat row per plan item: its coordinates, completion and verdicts."""
+    def results(self) -> list[ResultRow]:
+        """One typed row per plan item: its coordinates, sample, completion and verdicts.
+
+        Each row carries the run's judges (spec, the text each reads and what its labels
+        mean) as the run manifest recorded them under ``judges``.
+        """
+        judges = {
+            k: JudgeInfo.from_dict(d) for k, d in (self.get_meta("judges") or {}).items()
+        }
         items = self._db.execute(
-            "SELECT i.item_id, i.model, i.method, i.benchmark, i.attack, i.sample_id, i.kind,"
-            " i.category, i.gen_key, i.sample, g.completion FROM items i"
+            "SELECT i.item_id, i.model, i.method, i.benchmark, i.attack, i.gen_key, i.sample,"
+            " g.completion FROM items i"
             " LEFT JOIN generations g ON g.key = i.gen_key ORDER BY i.rowid"
         ).fetchall()
-        verdicts: dict[str, dict[str, Any]] = {}
+        verdicts: dict[str, dict[str, Verdict]] = {}
         for item_id, judge, v in self._db.execute(
             "SELECT iv.item_id, iv.judge, v.verdict FROM item_verdicts iv"
             " JOIN verdicts v ON v.key = iv.verdict_key"
         ):
-            verdicts.setdefault(item_id, {})[judge] = json.loads(v)
-        out = []
-        for item_id, model, method, bench, attack, sid, kind, cat, gkey, sample, comp in items:
-            s = json.loads(sample)
-            out.append(
-                {
-                    "item_id": item_id,
-                    "model": model,
-                    "method": method,
-                    "benchmark": bench,
-                    "attack": attack,
-                    "sample_id": sid,
-                    "kind": kind,
-                    "category": cat,
-                    "gen_key": gkey,
-                    "prompt": s["prompt"],
-                    "target": s.get("target"),
-                    "messages": s["messages"],
-                    "completion": json.loads(comp) if comp else None,
-                    "verdicts": verdicts.get(item_id, {}),
-                }
+            verdicts.setdefault(item_id, {})[judge] = Verdict.from_dict(json.loads(v))
+        return [
+            ResultRow(
+                item_id,
+                model,
+                method,
+                bench,
+                attack,
+                Sample.from_dict(json.loads(sample)),
+                gkey,
+                Completion(**json.loads(comp)) if comp else None,
+                verdicts.get(item_id, {}),
+                judges,
             )
-        return out
+            for item_id, model, method, bench, attack, gkey, sample, comp in items
+        ]
 
     def count(self, table: str) -> int:
         """Rows in one of the store's tables."""

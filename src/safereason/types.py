@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 SampleKind = Literal["reasoning", "harmful", "benign", "privacy"]
 Role = Literal["system", "user", "assistant"]
+Target = Literal["answer", "reasoning", "both"]
+# Labels a judge gives when it had nothing to judge: no gold answer, no reasoning trace.
+UNDECIDED_LABELS = frozenset({"no_target", "no_reasoning"})
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,26 @@ class Completion:
         """A JSON-ready dict."""
         return asdict(self)
 
+    @property
+    def trace(self) -> str | None:
+        """The reasoning trace, or ``None`` when there is none (or it is blank)."""
+        return self.reasoning if self.reasoning and self.reasoning.strip() else None
+
+    def text_for(self, target: Target, trace_if_empty: bool = False) -> str | None:
+        """The text a judge reads for ``target``: the answer, the trace, or trace then answer.
+
+        ``None`` when the target is the reasoning and there is no trace. With
+        ``trace_if_empty`` an empty answer is replaced by the trace (a thinking model that
+        never closed its trace put everything there).
+        """
+        if target == "reasoning":
+            return self.trace
+        if target == "both":
+            return f"{self.trace}\n\n{self.text}" if self.trace else self.text
+        if trace_if_empty and not self.text.strip() and self.trace:
+            return self.trace
+        return self.text
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -153,6 +176,16 @@ class Verdict:
     score: float | None
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
+    @property
+    def decided(self) -> bool:
+        """Whether the judge reached a decision (it had something to judge and a score)."""
+        return self.label not in UNDECIDED_LABELS and self.score is not None
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        """Inverse of :meth:`to_dict` (``details`` may be missing)."""
+        return cls(d["judge"], d["label"], d.get("score"), dict(d.get("details") or {}))

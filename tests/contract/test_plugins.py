@@ -17,7 +17,10 @@ import pytest
 from safereason import plugins
 from safereason.errors import SafereasonError
 from safereason.hashing import content_key
+from safereason.judging import judge_info
+from safereason.meaning import ANY_KIND, Meaning
 from safereason.registry import Registry, field_names, spec_of
+from safereason.results import JudgeInfo
 from safereason.types import Completion, Message, Sample, SampleKind, Verdict
 
 REGISTRIES: dict[str, Registry[Any]] = {
@@ -300,3 +303,19 @@ def test_judge_scores_one_verdict_per_pair(name: str) -> None:
     assert judge.score([]) == []
     # one verdict per pair, in order: scoring a pair alone gives the same verdict
     assert [judge.score([p])[0] for p in pairs] == verdicts
+
+
+@pytest.mark.parametrize("name", _names("judge"))
+def test_judge_declares_what_its_labels_mean(name: str) -> None:
+    meaning = getattr(plugins.judges.get(name), "meaning", None)
+    assert isinstance(meaning, Meaning), f"judge {name!r} declares no meaning"
+    assert meaning.metrics, f"judge {name!r} declares no metric"
+    for kind, metric in meaning.metrics.items():
+        assert kind in (*get_args(SampleKind), ANY_KIND), (name, kind)
+        assert metric.name and metric.title, (name, kind)
+    if meaning.harm_rank is not None:
+        assert meaning.safe, f"harm judge {name!r} names no safe label"
+    assert Meaning.from_dict(meaning.to_dict()) == meaning
+    # what the manifest records reads back as what the judge declared
+    info = judge_info(name, plugins.judges.build(name, JUDGE_TEST_OPTIONS.get(name, {})))
+    assert JudgeInfo.from_dict(info.to_dict()) == info and info.meaning == meaning

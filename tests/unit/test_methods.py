@@ -101,8 +101,8 @@ def test_self_consistency_in_a_run(tmp_path: Path, write_yaml: Callable[..., Pat
     assert out.plan_size == 7 and out.unique_requests == 21
     store = Store(tmp_path / "run" / "store.sqlite")
     rows = store.results()
-    assert all(r["completion"]["meta"]["k"] == 3 for r in rows)
-    assert all(r["verdicts"] for r in rows)
+    assert all(r.completion is not None and r.completion.meta["k"] == 3 for r in rows)
+    assert all(r.verdicts for r in rows)
     again = Runner(exp, tmp_path / "run", progress=False).run()
     assert again.generated == 0
 
@@ -115,5 +115,7 @@ def test_prefill_is_continued_by_the_fake_backend(
     )
     Runner(exp, tmp_path / "run", progress=False).run()
     rows = Store(tmp_path / "run" / "store.sqlite").results()
-    assert all(r["completion"]["reasoning"] == "" for r in rows)  # the empty forced trace
-    assert all("<think>" not in r["completion"]["text"] for r in rows)
+    comps = [r.completion for r in rows if r.completion is not None]
+    assert len(comps) == len(rows)
+    assert all(c.reasoning == "" for c in comps)  # the empty forced trace
+    assert all("<think>" not in c.text for c in comps)

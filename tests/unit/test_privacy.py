@@ -13,7 +13,9 @@ from safereason import plugins
 from safereason.analysis.privacy import pearson, privacy_correlations, privacy_markdown
 from safereason.errors import SafereasonError
 from safereason.judges.agreement_rating import extract_rating
+from safereason.results import ResultRow
 from safereason.types import Completion, Sample
+from tests.rows import result_row
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "datasets" / "trustllm_privacy_awareness.json"
 
@@ -142,29 +144,29 @@ def test_pearson_undefined_cases() -> None:
     assert r is not None and lo is None and hi is None
 
 
-def _row(model: str, method: str, human: float, rating: float | None) -> dict[str, Any]:
+def _row(model: str, method: str, human: float, rating: float | None) -> ResultRow:
     v: dict[str, Any] = {
         "judge": "agreement_rating",
         "label": "unparsed" if rating is None else "agree",
         "score": None if rating is None else (rating + 100) / 200,
         "details": {"rating": rating},
     }
-    return {
-        "model": model,
-        "method": method,
-        "kind": "privacy",
-        "target": f"{human:g}",
-        "verdicts": {"agreement_rating": v},
-    }
+    return result_row(
+        {
+            "model": model,
+            "method": method,
+            "kind": "privacy",
+            "target": f"{human:g}",
+            "verdicts": {"agreement_rating": v},
+        }
+    )
 
 
 def test_privacy_correlations_per_model_and_method() -> None:
     humans = [-90.0, -50.0, 10.0, 40.0, 80.0]
     rows = [_row("m", "direct", h, h / 2) for h in humans]  # perfectly linear
     rows += [_row("m", "cot", h, r) for h, r in zip(humans, [100, 50, 0, -50, None], strict=True)]
-    rows.append(
-        {"model": "m", "method": "direct", "kind": "harmful", "target": None, "verdicts": {}}
-    )
+    rows.append(result_row({"model": "m", "method": "direct", "kind": "harmful", "verdicts": {}}))
     cors = privacy_correlations(rows)
     assert [(c.model, c.method) for c in cors] == [("m", "direct"), ("m", "cot")]
     direct, cot = cors

@@ -15,6 +15,8 @@ from safereason.report.published import (
     safe_output_unsafe_thoughts,
 )
 from safereason.resources import data_yaml
+from safereason.results import ResultRow
+from tests.rows import result_row, result_rows
 
 MODEL = "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"
 
@@ -56,8 +58,12 @@ def _math(i: int, method: str, correct: bool, model: str = MODEL) -> dict[str, A
     }
 
 
-def _run() -> list[dict[str, Any]]:
+def _run() -> list[ResultRow]:
     """Six methods: the more accurate, the less safe under adv_suffix."""
+    return result_rows(_run_dicts())
+
+
+def _run_dicts() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for m in range(6):
         method = f"method{m}"
@@ -118,19 +124,22 @@ def test_safe_output_unsafe_thoughts_counts() -> None:
 
 def test_reasoning_target_is_a_noted_proxy() -> None:
     rows = [
-        {
-            "model": "m",
-            "kind": "harmful",
-            "verdicts": {
-                "guard": _v("guard", "safe"),
-                "guard(target=reasoning)": _v("guard", "unsafe", "reasoning"),
-            },
-        }
+        result_row(
+            {
+                "model": "m",
+                "kind": "harmful",
+                "verdicts": {
+                    "guard": _v("guard", "safe"),
+                    "guard(target=reasoning)": _v("guard", "unsafe", "reasoning"),
+                },
+            }
+        )
     ]
     counts, pair, note = safe_output_unsafe_thoughts(rows)
     assert counts["m"] == (1, 1) and "proxy" in note
     assert pair == "guard -> guard(target=reasoning)"
-    assert harm_judge(rows) == "guard"
+    judge = harm_judge(rows)
+    assert judge is not None and judge.key == "guard"
 
 
 def test_table_rows_for_a_matching_model() -> None:
@@ -190,6 +199,6 @@ def test_an_empty_run_gives_dashes_not_errors() -> None:
 
 
 def test_too_few_methods_for_a_correlation_is_noted() -> None:
-    rows = [r for r in _run() if r["method"] in ("method0", "method1")]
+    rows = [r for r in _run() if r.method in ("method0", "method1")]
     (corr,) = [r for r in published_comparison(rows, None).rows if r.id == "corr_adv_suffix"]
     assert corr.ours == "—" and corr.n == 2 and "needs 3 methods" in corr.note

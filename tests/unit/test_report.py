@@ -12,13 +12,17 @@ from click.testing import CliRunner, Result
 from safereason.analysis.agreement import agreement
 from safereason.analysis.estimates import aggregate
 from safereason.analysis.metrics import rates
-from safereason.analysis.outcomes import HARMFUL, RUBRIC, harm_basis, outcomes
+from safereason.analysis.outcomes import HARMFUL, harm_basis, outcomes
 from safereason.cli import main
 from safereason.errors import SafereasonError
 from safereason.report.bundle import Run, build
 from safereason.report.examples import redact_text
 from safereason.report.outputs import load_run, write_report
+from safereason.results import ResultRow
 from tests.report_demo import DEMO_RULES, demo_run
+from tests.rows import result_row
+
+RUBRIC = "rubric_score"
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +31,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _row(
-    method: str, sid: str, verdicts: dict[str, tuple[str, float | None]], **kw: Any
-) -> dict[str, Any]:
-    return {
+    method: str,
+    sid: str,
+    verdicts: dict[str, tuple[str, float | None]],
+    judges: dict[str, str] | None = None,
+    **kw: Any,
+) -> ResultRow:
+    """A harmful row; ``judges`` names a verdict key's judge (default: the key's name)."""
+    names = judges or {}
+    return result_row({
         "item_id": f"{method}-{sid}",
         "model": "m",
         "method": method,
@@ -43,10 +53,10 @@ def _row(
         "messages": [{"role": "user", "content": "p"}],
         "completion": {"text": kw.get("text", "Sure, step 1 ..."), "reasoning": None},
         "verdicts": {
-            k: {"judge": k.split("(")[0].split("_")[0], "label": lab, "score": s, "details": {}}
+            k: {"judge": names.get(k, k.split("(")[0]), "label": lab, "score": s, "details": {}}
             for k, (lab, s) in verdicts.items()
         },
-    }
+    })
 
 
 def test_outcomes_aggregate_to_the_same_rates(demo: Path) -> None:
@@ -74,14 +84,17 @@ def test_harm_basis_prefers_a_rubric_and_means_get_a_bootstrap_interval() -> Non
         )
         for i, s in enumerate(scores)
     ]
-    assert harm_basis(rows) == ("rubric", "rubric")
+    basis = harm_basis(rows)
+    assert basis is not None and (basis.judge.name, basis.key) == ("rubric", "rubric")
     est = {e.metric: e for e in aggregate(outcomes(rows))}
     assert est[HARMFUL].k == 3 and est[HARMFUL].n == 6
     mean = est[RUBRIC]
     assert mean.k is None and mean.value == pytest.approx(sum(scores) / 6)
     assert 0.0 <= mean.lo < mean.value < mean.hi <= 1.0
     only_refusal = [_row("a", "1", {"refusal": ("refused", 1.0)})]
-    assert harm_basis(only_refusal) == ("refusal", "refusal")
+    basis = harm_basis(only_refusal)
+    assert basis is not None and (basis.judge.name, basis.key) == ("refusal", "refusal")
+    assert basis.from_refusal
 
 
 def test_judge_agreement_kappa() -> None:
@@ -89,11 +102,14 @@ def test_judge_agreement_kappa() -> None:
     pairs = [("refused", "refused")] * 4 + [("complied", "complied")] * 4
     pairs += [("refused", "complied"), ("complied", "refused")]
     rows = [
-        _row("a", str(i), {"refusal": (a, float(a == "refused")), "refusal_strict": (b, 0.0)})
+        _row(
+            "a",
+            str(i),
+            {"refusal": (a, float(a == "refused")), "refusal_strict": (b, 0.0)},
+            judges={"refusal_strict": "refusal"},
+        )
         for i, (a, b) in enumerate(pairs)
     ]
-    for r in rows:
-        r["verdicts"]["refusal_strict"]["judge"] = "refusal"
     (ag,) = agreement(rows)
     assert (ag.judge_a, ag.judge_b, ag.n) == ("refusal", "refusal_strict", 10)
     assert ag.agree == pytest.approx(0.8) and ag.kappa == pytest.approx(0.6)
@@ -136,16 +152,16 @@ def test_redact_hides_harmful_text(demo: Path) -> None:
     rows, _ = load_run(demo)
     plain = build(Run("demo", rows))
     red = build(Run("demo", rows), redact=True)
-    harmful_plain = [e for e in plain.examples if e["harmful"]]
-    harmful_red = [e for e in red.examples if e["harmful"]]
+    harmful_plain = [e for e in plain.examples if e.harmful]
+    harmful_red = [e for e in red.examples if e.harmful]
     assert harmful_red and len(harmful_red) == len(harmful_plain)
-    assert all(e["answer"].startswith("[redacted: ") for e in harmful_red)
-    assert any("cover your tracks" in e["answer"] for e in harmful_plain)
+    assert all((e.answer or "").startswith("[redacted: ") for e in harmful_red)
+    assert any("cover your tracks" in (e.answer or "") for e in harmful_plain)
     write_report(demo, redact=True)
     assert "cover your tracks" not in (demo / "report.html").read_text()
     assert redact_text("one two three") == "[redacted: 3 words]" and redact_text(None) is None
     # reasoning examples are left alone
-    assert any(e["kind"] == "reasoning" and not e["redacted"] for e in red.examples)
+    assert any(e.kind == "reasoning" and not e.redacted for e in red.examples)
 
 
 def test_model_output_is_escaped() -> None:

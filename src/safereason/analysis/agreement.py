@@ -1,9 +1,10 @@
 """Agreement between judges that scored the same items: percent agreement and Cohen's kappa.
 
-Every judge's verdict is read as one yes/no question, "did the response comply with the
-request?": a refusal judge says yes when it did not refuse, a harm judge (rubric, guard)
-when it found the response harmful. Judges of correctness (answer_match) and judges of
-the reasoning trace (``target: reasoning``, which read another text) are left out.
+Every safety judge's verdict (a judge whose meaning declares its safe labels) is read as
+one yes/no question, "did the response comply with the request?": a refusal judge says
+yes when it did not refuse, a harm judge (rubric, guard) when it found the response
+harmful. Other judges (correctness, ratings) and judges of the reasoning trace (which
+read another text) are left out.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Any
 
 from statsmodels.stats.inter_rater import cohens_kappa  # type: ignore[import-untyped]
 
-from safereason.analysis.outcomes import decided, first_seen, is_harmful, targets_answer
-
-SKIP_JUDGES = {"answer_match"}
+from safereason.analysis.outcomes import first_seen
+from safereason.results import ResultRow
 
 
 @dataclass(frozen=True)
@@ -41,23 +41,20 @@ class Agreement:
         return asdict(self)
 
 
-def complied(v: dict[str, Any]) -> bool:
-    """A verdict read as "the response complied with the request"."""
-    return is_harmful(v, v["judge"])
-
-
 def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def agreement(rows: Sequence[dict[str, Any]]) -> list[Agreement]:
-    """Every pair of judges that decided at least one common item, per sample kind."""
+def agreement(rows: Sequence[ResultRow]) -> list[Agreement]:
+    """Every pair of safety judges that decided at least one common item, per sample kind."""
     decisions: dict[tuple[str, str], dict[str, bool]] = {}  # (kind, judge) -> item -> yes
     for r in rows:
-        for key, v in r["verdicts"].items():
-            if v["judge"] in SKIP_JUDGES or not decided(v) or not targets_answer(key, v):
+        for info, v in r.judged():
+            if info.meaning.safe is None or not v.decided or info.reads != "answer":
                 continue
-            decisions.setdefault((r["kind"], key), {})[r["item_id"]] = complied(v)
+            assert v.score is not None
+            complied = info.meaning.unsafe(v.label, v.score)
+            decisions.setdefault((r.kind, info.key), {})[r.item_id] = complied
     out = []
     for kind in first_seen(k for k, _ in decisions):
         judges = [j for k, j in decisions if k == kind]

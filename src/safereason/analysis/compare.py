@@ -7,7 +7,6 @@ each other. Cells are labelled with run A's model (``a → b`` where the labels 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 from safereason.analysis.estimates import Estimate, aggregate
 from safereason.analysis.outcomes import Outcome, first_seen, outcomes
 from safereason.analysis.paired import CellKey, PairedTest, holm, paired_tests
+from safereason.results import ResultRow
+from safereason.types import Message
 
 
 @dataclass(frozen=True)
@@ -63,22 +64,18 @@ def match_models(a: Sequence[str], b: Sequence[str]) -> dict[str, str]:
     return common
 
 
-def _messages(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], str]:
+def _messages(rows: Sequence[ResultRow]) -> dict[tuple[str, ...], tuple[Message, ...]]:
     return {
-        (r["model"], r["method"], r["benchmark"], r["attack"], str(r["sample_id"])): json.dumps(
-            r["messages"], sort_keys=True
-        )
+        (r.model, r.method, r.benchmark, r.attack, str(r.sample_id)): r.sample.messages
         for r in rows
     }
 
 
 def compare_runs(
-    rows_a: Sequence[dict[str, Any]], rows_b: Sequence[dict[str, Any]], name_a: str, name_b: str
+    rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow], name_a: str, name_b: str
 ) -> RunComparison:
     """Estimates side by side and Holm-corrected paired tests, B against A."""
-    models = match_models(
-        first_seen(r["model"] for r in rows_a), first_seen(r["model"] for r in rows_b)
-    )
+    models = match_models(first_seen(r.model for r in rows_a), first_seen(r.model for r in rows_b))
     result = RunComparison(name_a, name_b, models)
     if not models:
         result.notes.append("the runs share no model (and are not one model each): nothing paired")

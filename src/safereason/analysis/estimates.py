@@ -3,45 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
-from safereason.analysis.metrics import wilson
+from safereason.analysis.cells import ALL, Estimate, wilson
 from safereason.analysis.outcomes import Outcome
 from safereason.analysis.resampling import mean_ci
-
-ALL = "*"  # a coordinate pooled over (every attack, every category ...)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A rate (k of n, Wilson interval) or a mean score (bootstrap interval) for one cell."""
-
-    model: str
-    method: str
-    benchmark: str
-    attack: str
-    category: str
-    metric: str
-    judge: str
-    n: int
-    value: float
-    lo: float
-    hi: float
-    k: int | None = None  # successes, for rates
-
-    @property
-    def is_rate(self) -> bool:
-        """Whether this is a proportion (else a mean score)."""
-        return self.k is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-    def text(self) -> str:
-        """``0.42 [0.30, 0.55] n=40``."""
-        return f"{self.value:.2f} [{self.lo:.2f}, {self.hi:.2f}] n={self.n}"
 
 
 def estimate(values: Sequence[float], binary: bool) -> tuple[int, float, float, float, int | None]:

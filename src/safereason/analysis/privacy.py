@@ -18,6 +18,8 @@ from typing import Any
 
 from scipy.stats import pearsonr
 
+from safereason.results import ResultRow
+
 JUDGE = "agreement_rating"
 
 
@@ -87,27 +89,27 @@ def _why_not(n: int, xs: Sequence[float], ys: Sequence[float]) -> str:
 
 
 def privacy_correlations(
-    rows: Iterable[dict[str, Any]], judge: str = JUDGE
+    rows: Iterable[ResultRow], judge: str = JUDGE
 ) -> list[PrivacyCorrelation]:
     """One correlation per (model, method, verdict key of ``judge``), in first-seen order."""
     groups: dict[tuple[str, str, str], tuple[list[float], list[float], list[int]]] = {}
     for r in rows:
-        if r.get("kind") != "privacy" or r.get("target") in (None, ""):
+        if r.kind != "privacy" or r.target in (None, ""):
             continue
-        for key, v in r["verdicts"].items():
-            if v.get("judge") != judge:
+        for key, v in r.verdicts.items():
+            if v.judge != judge:
                 continue
             human, model, counts = groups.setdefault(
-                (r["model"], r["method"], key), ([], [], [0, 0])
+                (r.model, r.method, key), ([], [], [0, 0])
             )
-            rating = (v.get("details") or {}).get("rating")
-            if v.get("label") in ("no_reasoning",):
+            rating = v.details.get("rating")
+            if v.label in ("no_reasoning",):
                 continue
             counts[0] += 1
-            if rating is None or v.get("score") is None:
+            if rating is None or v.score is None:
                 counts[1] += 1
                 continue
-            human.append(float(r["target"]))
+            human.append(float(str(r.target)))
             model.append(float(rating))
     out = []
     for (model_name, method, key), (human, model, (total, unparsed)) in groups.items():

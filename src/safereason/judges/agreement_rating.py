@@ -27,9 +27,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from safereason.judges.llm_common import plain
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, Sample, Verdict
@@ -107,6 +108,10 @@ def rating_verdict(rating: float | None, how: str) -> Verdict:
 @dataclass(frozen=True)
 class AgreementRating:
     """The response's -100..100 agreement rating (privacy awareness); score = (r + 100) / 200."""
+
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={"privacy": Metric("privacy_agree_rate", "privacy: share rated as agreeing", "agree")}
+    )
 
     target: Literal["answer", "reasoning"] = "answer"
     version: int = 1

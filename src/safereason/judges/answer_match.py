@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, Sample, Verdict
@@ -461,6 +462,10 @@ def _as_text(answer: str) -> str:
 class AnswerMatch:
     """Extract the final answer (boxed, ####, "the answer is", a correction, the final
     statement) and compare it with the target."""
+
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={"reasoning": Metric("accuracy", "accuracy", "correct", True)}
+    )
 
     target: Literal["answer", "reasoning"] = "answer"
     version: int = 3

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, TYPE_CHECKING
 
 from safereason.judges.llm_common import (
     ModelBackedJudge,
@@ -28,6 +28,7 @@ from safereason.judges.llm_common import (
     score_with_model,
     truncate,
 )
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.types import Completion, Sample, Verdict
 
@@ -108,6 +109,12 @@ def parse_guard(reply: str) -> Verdict:
 @dataclass(frozen=True)
 class GuardJudge(ModelBackedJudge):
     """Llama Guard-style safe/unsafe classification with MLCommons hazard categories (S1-S14)."""
+
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={"harmful": Metric("unsafe_rate", "guard unsafe rate", "unsafe", False)},
+        safe=frozenset({"safe"}),
+        harm_rank=2,
+    )
 
     target: Target = "answer"
     model: dict[str, Any] = field(default_factory=default_model)

@@ -26,12 +26,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 
 from safereason.errors import SafereasonError
 from safereason.judges.llm_common import ModelBackedJudge, plain, reply_text
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, GenParams, Message, Sample, Verdict
@@ -120,6 +121,14 @@ def judged_generation(comp: Completion, target: ClsTarget) -> str | None:
 @dataclass(frozen=True)
 class HarmBenchClassifier(ModelBackedJudge):
     """HarmBench's classifier on the original behaviour and the response's last tokens."""
+
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={
+            "harmful": Metric("asr", "HarmBench classifier attack success rate", "unsafe", False)
+        },
+        safe=frozenset({"safe"}),
+        harm_rank=0,
+    )
 
     target: ClsTarget = "answer"
     model: dict[str, Any] = field(default_factory=default_classifier)

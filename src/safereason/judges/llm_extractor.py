@@ -11,7 +11,7 @@ extractor says the response gives no final answer (as ``answer_match`` counts it
 and ``no_reasoning`` (``target: reasoning`` without a trace). ``details["extracted"]``
 holds the value read off.
 
-:func:`extractor_agreement` measures how often this judge and the rule-based
+:mod:`safereason.analysis.extraction` measures how often this judge and the rule-based
 ``answer_match`` agree on the same items (percent agreement and Cohen's kappa).
 """
 
@@ -22,7 +22,7 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar, Literal, TYPE_CHECKING
 
 from safereason.judges.answer_match import equivalent, last_boxed
 from safereason.judges.llm_common import (
@@ -32,6 +32,7 @@ from safereason.judges.llm_common import (
     reply_text,
     truncate,
 )
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, GenParams, Message, Sample, Verdict
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 _NONE = re.compile(r"^[\W_]*(?:none|n/a|no (?:final )?answer)\b", re.IGNORECASE)
 _VALUE = re.compile(r"-?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+")
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})
-UNDECIDED_LABELS = {"no_target", "no_reasoning"}
 
 
 def parse_extracted(reply: str) -> tuple[str | None, bool]:
@@ -67,6 +67,12 @@ def parse_extracted(reply: str) -> tuple[str | None, bool]:
 @dataclass(frozen=True)
 class LLMExtractor(ModelBackedJudge):
     """A model extracts the final number of a response; compared with the target answer."""
+
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={
+            "*": Metric("llm_extractor_rate", "accuracy (LLM answer extractor)", "correct", True)
+        }
+    )
 
     target: Literal["answer", "reasoning"] = "answer"
     model: dict[str, Any] = field(default_factory=default_model)
@@ -116,104 +122,3 @@ class LLMExtractor(ModelBackedJudge):
             return Verdict("llm_extractor", "unparsed", score, details)
         ok = equivalent(value, str(sample.target))
         return Verdict("llm_extractor", "correct" if ok else "incorrect", float(ok), details)
-
-
-# --- agreement with answer_match -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExtractorAgreement:
-    """Two correctness judges on the same items: do they both call each one correct?"""
-
-    judge_a: str
-    judge_b: str
-    n: int
-    agree: float | None  # fraction of items with the same correct / not-correct call
-    kappa: float | None
-    kappa_lo: float | None
-    kappa_hi: float | None
-    table: tuple[tuple[int, int], tuple[int, int]]  # rows judge_a not/correct, cols judge_b
-    disagreements: tuple[str, ...] = ()  # item ids
-    model: str = ""  # the model whose items these are ("" for all)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-
-def _finite(x: Any) -> float | None:
-    return float(x) if x is not None and math.isfinite(float(x)) else None
-
-
-def label_agreement(
-    a: Sequence[bool], b: Sequence[bool], judge_a: str = "a", judge_b: str = "b"
-) -> ExtractorAgreement:
-    """Percent agreement and Cohen's kappa (statsmodels, 95% interval) of two yes/no lists."""
-    if len(a) != len(b):
-        raise ValueError(f"two judges' decisions differ in length: {len(a)} and {len(b)}")
-    t = [[0, 0], [0, 0]]
-    for x, y in zip(a, b, strict=True):
-        t[int(x)][int(y)] += 1
-    n = len(a)
-    table = ((t[0][0], t[0][1]), (t[1][0], t[1][1]))
-    if n == 0:
-        return ExtractorAgreement(judge_a, judge_b, 0, None, None, None, None, table)
-    agree = (t[0][0] + t[1][1]) / n
-    from statsmodels.stats.inter_rater import cohens_kappa  # type: ignore[import-untyped]
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = cohens_kappa(t)
-    kappa = _finite(res.kappa)
-    lo = _finite(max(-1.0, float(res.kappa_low))) if kappa is not None else None
-    hi = _finite(min(1.0, float(res.kappa_upp))) if kappa is not None else None
-    return ExtractorAgreement(judge_a, judge_b, n, agree, kappa, lo, hi, table)
-
-
-def extractor_agreement(
-    rows: Iterable[dict[str, Any]],
-    judge_a: str = "llm_extractor",
-    judge_b: str = "answer_match",
-) -> ExtractorAgreement:
-    """Agreement of two correctness judges over results rows (``Store.results()`` dicts).
-
-    ``judge_a``/``judge_b`` are verdict keys (a judge's name, or its label in the
-    experiment). Items count when both judges decided (not ``no_target``/``no_reasoning``,
-    score not ``None``); each is read as "correct or not".
-    """
-    xs: list[bool] = []
-    ys: list[bool] = []
-    ids: list[str] = []
-    for r in rows:
-        va, vb = r["verdicts"].get(judge_a), r["verdicts"].get(judge_b)
-        if not _decided(va) or not _decided(vb):
-            continue
-        assert va is not None and vb is not None
-        xs.append(va["label"] == "correct")
-        ys.append(vb["label"] == "correct")
-        ids.append(str(r.get("item_id", len(ids))))
-    res = label_agreement(xs, ys, judge_a, judge_b)
-    diff = tuple(i for i, x, y in zip(ids, xs, ys, strict=True) if x != y)
-    return replace(res, disagreements=diff)
-
-
-def extraction_agreements(rows: Sequence[dict[str, Any]]) -> list[ExtractorAgreement]:
-    """Per model, each LLM extractor against each ``answer_match`` judge on shared items."""
-    out = []
-    for model in dict.fromkeys(r["model"] for r in rows):
-        mine = [r for r in rows if r["model"] == model]
-        labels: dict[str, list[str]] = {"llm_extractor": [], "answer_match": []}
-        for r in mine:
-            for key, v in r["verdicts"].items():
-                if v.get("judge") in labels and key not in labels[v["judge"]]:
-                    labels[v["judge"]].append(key)
-        for a in labels["llm_extractor"]:
-            for b in labels["answer_match"]:
-                res = extractor_agreement(mine, a, b)
-                if res.n:
-                    out.append(replace(res, model=model))
-    return out
-
-
-def _decided(v: dict[str, Any] | None) -> bool:
-    return v is not None and v.get("label") not in UNDECIDED_LABELS and v.get("score") is not None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, TYPE_CHECKING
 
 from safereason.judges.llm_common import (
     ModelBackedJudge,
@@ -28,6 +28,7 @@ from safereason.judges.llm_common import (
     score_with_model,
     truncate,
 )
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.types import Completion, Sample, Verdict
 
@@ -107,6 +108,13 @@ def strongreject_score(refused: float, convincing: float, specific: float) -> fl
 @dataclass(frozen=True)
 class RubricJudge(ModelBackedJudge):
     """StrongREJECT-style rubric graded by a judge model: harm score in [0, 1] (0 = safe)."""
+
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={"harmful": Metric("harmful_rate", "rubric harmful rate", "harmful", False)},
+        safe=frozenset({"refused", "harmless"}),
+        harm_rank=1,
+        mean=Metric("rubric_score", "mean rubric harm score", None, False),
+    )
 
     target: Target = "answer"
     model: dict[str, Any] = field(default_factory=default_model)

@@ -16,14 +16,24 @@ from safereason.analysis.estimates import (
     by_category_attack,
     pooled,
 )
-from safereason.analysis.outcomes import HARMFUL, LABELS, Outcome, first_seen, harm_basis, outcomes
+from safereason.analysis.outcomes import (
+    HARMFUL,
+    HarmBasis,
+    Outcome,
+    first_seen,
+    harm_basis,
+    metric_catalog,
+    outcomes,
+)
 from safereason.analysis.paired import ALPHA, PairedTest, against_baseline
 from safereason.analysis.privacy import PrivacyCorrelation, privacy_correlations
 from safereason.analysis.tradeoff import Tradeoff, tradeoff
 from safereason.errors import SafereasonError
-from safereason.judges.llm_extractor import ExtractorAgreement, extraction_agreements
-from safereason.report.examples import examples
+from safereason.meaning import Metric
+from safereason.analysis.extraction import ExtractorAgreement, extraction_agreements
+from safereason.report.examples import Transcript, examples
 from safereason.report.published import PublishedTable, published_comparison
+from safereason.results import ResultRow
 
 
 @dataclass
@@ -31,7 +41,7 @@ class Run:
     """A run's rows and its name."""
 
     name: str
-    rows: list[dict[str, Any]]
+    rows: list[ResultRow]
     path: str = ""
 
 
@@ -41,7 +51,7 @@ class Bundle:
 
     run: Run
     baseline: str
-    harm_basis: tuple[str, str] | None
+    harm_basis: HarmBasis | None
     models: list[str]
     methods: list[str]
     benchmarks: list[tuple[str, str]]  # (benchmark, kind)
@@ -55,18 +65,31 @@ class Bundle:
     tests: list[PairedTest]
     tradeoff: Tradeoff
     agreement: list[Agreement]
-    examples: list[dict[str, Any]]
+    examples: list[Transcript]
     redacted: bool
     comparison: RunComparison | None = None
     notes: list[str] = field(default_factory=list)
     privacy: list[PrivacyCorrelation] = field(default_factory=list)
     extraction: list[ExtractorAgreement] = field(default_factory=list)
     published: PublishedTable | None = None
+    metrics: dict[str, Metric] = field(default_factory=dict)
 
     @property
     def generated(self) -> int:
         """Plan items with a completion."""
-        return sum(1 for r in self.run.rows if r["completion"])
+        return sum(1 for r in self.run.rows if r.completion)
+
+    def metric_label(self, metric: str) -> str:
+        """A readable metric name: ``harmful-response rate (ASR)`` for ``harmful_response``."""
+        base, _, variant = metric.partition(":")
+        found = self.metrics.get(base)
+        title = found.title if found else base.replace("_", " ")
+        return title + (f" ({variant})" if variant else "")
+
+    def better(self, metric: str) -> bool | None:
+        """Whether higher is better for a metric (its base name before any ``:judge``)."""
+        found = self.metrics.get(metric.split(":")[0])
+        return found.higher_is_better if found else None
 
     def significant(self) -> set[tuple[str, ...]]:
         """Cells (model, method, benchmark, attack, metric, judge) that differ from baseline."""
@@ -89,7 +112,7 @@ def build(
 ) -> Bundle:
     """Compute estimates, paired tests, trade-off, agreement and examples for one run."""
     rows = run.rows
-    methods = first_seen(r["method"] for r in rows)
+    methods = first_seen(r.method for r in rows)
     if not rows:
         raise SafereasonError(f"run {run.name} has no plan items to report on")
     if baseline is None:
@@ -104,11 +127,11 @@ def build(
         run=run,
         baseline=baseline,
         harm_basis=harm_basis(rows),
-        models=first_seen(r["model"] for r in rows),
+        models=first_seen(r.model for r in rows),
         methods=methods,
-        benchmarks=list(first_seen((r["benchmark"], r["kind"]) for r in rows)),
-        attacks=first_seen(r["attack"] for r in rows),
-        judges=first_seen(k for r in rows for k in r["verdicts"]),
+        benchmarks=list(first_seen((r.benchmark, r.kind) for r in rows)),
+        attacks=first_seen(r.attack for r in rows),
+        judges=first_seen(k for r in rows for k in r.verdicts),
         estimates=aggregate(outs),
         by_category=aggregate(_only(outs, lambda o: o.category is not None), by_category),
         by_category_attack=aggregate(
@@ -123,6 +146,7 @@ def build(
         redacted=redact,
         privacy=privacy_correlations(rows),
         extraction=extraction_agreements(rows),
+        metrics=metric_catalog(rows),
     )
     if _measures_the_paper(rows, experiment):
         bundle.published = published_comparison(rows, experiment)
@@ -130,7 +154,7 @@ def build(
         bundle.notes.append(
             "no harm or refusal verdicts on harmful items: no harmful-response rate"
         )
-    elif bundle.harm_basis[0] == "refusal":
+    elif bundle.harm_basis.from_refusal:
         bundle.notes.append(
             "harmful-response rate (attack success) counts every response the refusal judge "
             "did not label refused; add a rubric or guard judge for a graded harm verdict"
@@ -143,11 +167,11 @@ def build(
     return bundle
 
 
-def _measures_the_paper(rows: Sequence[dict[str, Any]], exp: dict[str, Any] | None) -> bool:
+def _measures_the_paper(rows: Sequence[ResultRow], exp: dict[str, Any] | None) -> bool:
     """Whether a "published vs ours" table belongs in this report (a paper preset run)."""
     if exp and str(exp.get("name", "")).startswith("paper"):
         return True
-    return any(v.get("judge") == "harmbench_cls" for r in rows for v in r["verdicts"].values())
+    return any(v.judge == "harmbench_cls" for r in rows for v in r.verdicts.values())
 
 
 def with_comparison(bundle: Bundle, other: Run) -> Bundle:
@@ -156,10 +180,4 @@ def with_comparison(bundle: Bundle, other: Run) -> Bundle:
     return bundle
 
 
-def metric_label(metric: str) -> str:
-    """A readable metric name: ``harmful-response rate (ASR)`` for ``harmful_response``."""
-    base, _, variant = metric.partition(":")
-    return LABELS.get(base, base.replace("_", " ")) + (f" ({variant})" if variant else "")
-
-
-__all__ = ["ALPHA", "Bundle", "Run", "build", "metric_label", "with_comparison"]
+__all__ = ["ALPHA", "Bundle", "Run", "build", "with_comparison"]

@@ -8,13 +8,39 @@ reasoning problem. With ``redact``, the answer to a harmful request is replaced 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from safereason.analysis.outcomes import harm_basis, is_harmful
+from safereason.analysis.outcomes import HarmBasis, harm_basis
+from safereason.results import ResultRow
+from safereason.types import Message
 
 MAX_PROMPT_CHARS = 2000
 MAX_TEXT_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One example exchange as the report shows it (texts clipped, redacted if asked)."""
+
+    model: str
+    method: str
+    benchmark: str
+    attack: str
+    sample_id: str
+    kind: str
+    category: str | None
+    prompt: str | None
+    reasoning: str | None
+    answer: str | None
+    verdicts: Mapping[str, str]  # judge key -> label
+    redacted: bool
+    harmful: bool  # a harmful request the harm judge did not find safe
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
 
 
 def redact_text(text: str | None) -> str | None:
@@ -28,28 +54,29 @@ def _clip(text: str | None, limit: int) -> str | None:
     return text[:limit] + f" … [{len(text) - limit} more characters]"
 
 
-def _last_user(messages: Sequence[dict[str, Any]]) -> str:
-    users = [m["content"] for m in messages if m.get("role") == "user"]
-    return str(users[-1]) if users else ""
+def _last_user(messages: Sequence[Message]) -> str:
+    users = [m.content for m in messages if m.role == "user"]
+    return users[-1] if users else ""
 
 
-def pick(
-    rows: Sequence[dict[str, Any]], per_cell: int = 2, limit: int = 60
-) -> list[dict[str, Any]]:
+def _judged_safe(r: ResultRow, basis: HarmBasis | None) -> bool:
+    v = r.verdicts.get(basis.key) if basis else None
+    return basis is not None and v is not None and not basis.unsafe(v)
+
+
+def pick(rows: Sequence[ResultRow], per_cell: int = 2, limit: int = 60) -> list[ResultRow]:
     """Rows to show: per model x method, harmful complied, harmful refused, reasoning."""
     basis = harm_basis(rows)
-    chosen: list[dict[str, Any]] = []
+    chosen: list[ResultRow] = []
     quota: dict[tuple[str, str, str], int] = {}
     limits = {"harmful": per_cell, "refused": 1, "reasoning": 1, "benign": 1}
     for r in rows:
-        if not r["completion"]:
+        if not r.completion:
             continue
-        group = r["kind"]
-        if group == "harmful":
-            v = r["verdicts"].get(basis[1]) if basis else None
-            if v is not None and not is_harmful(v, basis[0] if basis else ""):
-                group = "refused"
-        slot = (r["model"], r["method"], group)
+        group = r.kind
+        if group == "harmful" and _judged_safe(r, basis):
+            group = "refused"
+        slot = (r.model, r.method, group)
         if quota.get(slot, 0) >= limits.get(group, 0):
             continue
         quota[slot] = quota.get(slot, 0) + 1
@@ -59,15 +86,12 @@ def pick(
     return chosen
 
 
-def example(r: dict[str, Any], redact: bool, basis: tuple[str, str] | None) -> dict[str, Any]:
+def example(r: ResultRow, redact: bool, basis: HarmBasis | None) -> Transcript:
     """One transcript, ready for the templates."""
-    comp = r["completion"] or {}
-    answer, reasoning = comp.get("text"), comp.get("reasoning")
-    harmful_kind = r["kind"] == "harmful"
-    judged_safe = False
-    if harmful_kind and basis is not None:
-        v = r["verdicts"].get(basis[1])
-        judged_safe = v is not None and not is_harmful(v, basis[0])
+    answer = r.completion.text if r.completion else None
+    reasoning = r.completion.reasoning if r.completion else None
+    harmful_kind = r.kind == "harmful"
+    judged_safe = harmful_kind and _judged_safe(r, basis)
     redacted = False
     if redact and harmful_kind:
         if not judged_safe:
@@ -76,24 +100,24 @@ def example(r: dict[str, Any], redact: bool, basis: tuple[str, str] | None) -> d
         if reasoning is not None:
             reasoning = redact_text(reasoning)
             redacted = True
-    return {
-        "model": r["model"],
-        "method": r["method"],
-        "benchmark": r["benchmark"],
-        "attack": r["attack"],
-        "sample_id": r["sample_id"],
-        "kind": r["kind"],
-        "category": r["category"],
-        "prompt": _clip(_last_user(r["messages"]), MAX_PROMPT_CHARS),
-        "reasoning": _clip(reasoning, MAX_TEXT_CHARS),
-        "answer": _clip(answer, MAX_TEXT_CHARS),
-        "verdicts": {k: v["label"] for k, v in sorted(r["verdicts"].items())},
-        "redacted": redacted,
-        "harmful": harmful_kind and not judged_safe,
-    }
+    return Transcript(
+        model=r.model,
+        method=r.method,
+        benchmark=r.benchmark,
+        attack=r.attack,
+        sample_id=r.sample_id,
+        kind=r.kind,
+        category=r.category,
+        prompt=_clip(_last_user(r.sample.messages), MAX_PROMPT_CHARS),
+        reasoning=_clip(reasoning, MAX_TEXT_CHARS),
+        answer=_clip(answer, MAX_TEXT_CHARS),
+        verdicts={k: v.label for k, v in sorted(r.verdicts.items())},
+        redacted=redacted,
+        harmful=harmful_kind and not judged_safe,
+    )
 
 
-def examples(rows: Sequence[dict[str, Any]], redact: bool) -> list[dict[str, Any]]:
+def examples(rows: Sequence[ResultRow], redact: bool) -> list[Transcript]:
     """The report's transcripts, redacted where asked."""
     basis = harm_basis(rows)
     return [example(r, redact, basis) for r in pick(rows)]

@@ -12,12 +12,13 @@ from functools import cache
 from typing import Any
 
 import jinja2
+from jinja2.runtime import Context
 
 from safereason.analysis.estimates import Estimate
-from safereason.analysis.outcomes import better, first_seen
+from safereason.analysis.outcomes import first_seen
 from safereason.analysis.paired import ALPHA, MCNEMAR, PairedTest
 from safereason.report import plots
-from safereason.report.bundle import Bundle, metric_label
+from safereason.report.bundle import Bundle
 from safereason.resources import data_text
 from safereason.versions import package_versions
 
@@ -34,14 +35,28 @@ def _env() -> jinja2.Environment:
     env.filters.update(
         num=num,
         est=est_text,
-        metric=metric_label,
-        metric_base=lambda m: metric_label(m.split(":")[0]),
+        metric=_metric,
+        metric_base=_metric_base,
         p=p_text,
         delta=delta_text,
         ratio=ratio_text,
         md=md_cell,
     )
     return env
+
+
+@jinja2.pass_context
+def _metric(ctx: Context, metric: str) -> str:
+    """The report's name for a metric, from the run's judges' declared meanings."""
+    bundle: Bundle = ctx["b"]
+    return bundle.metric_label(metric)
+
+
+@jinja2.pass_context
+def _metric_base(ctx: Context, metric: str) -> str:
+    """:func:`_metric` of the base metric, without its ``:judge`` variant."""
+    bundle: Bundle = ctx["b"]
+    return bundle.metric_label(metric.split(":")[0])
 
 
 def md_cell(x: Any) -> str:
@@ -84,15 +99,16 @@ def ratio_text(t: PairedTest) -> str:
     return f"{num(t.odds_ratio)} [{num(t.or_lo)}, {num(t.or_hi)}]"
 
 
-def direction(t: PairedTest) -> str:
-    """``better``, ``worse`` or ``neutral`` for a significant difference."""
-    up = better(t.metric)
+def direction(t: PairedTest, up: bool | None) -> str:
+    """``better``, ``worse`` or ``neutral`` for a significant difference (``up``: higher is
+    better for its metric)."""
     if not t.significant or up is None or t.diff == 0:
         return "neutral"
     return "better" if (t.diff > 0) == up else "worse"
 
 
 def table(
+    b: Bundle,
     ests: Sequence[Estimate],
     row: Callable[[Estimate], tuple[str, ...]],
     tests: dict[tuple[str, str, str, str, str, str], PairedTest] | None = None,
@@ -110,7 +126,8 @@ def table(
             t = None
             if cell is not None and tests:
                 t = tests.get((cell.model, cell.method, cell.benchmark, cell.attack, metric, judge))
-            out.append({"est": cell, "test": t, "mark": direction(t) if t else "neutral"})
+            mark = direction(t, b.better(t.metric)) if t else "neutral"
+            out.append({"est": cell, "test": t, "mark": mark})
         rows.append({"keys": key, "cells": out})
     return {"columns": cols, "rows": rows}
 
@@ -124,7 +141,7 @@ def benchmark_tables(
     for bench, kind in b.benchmarks:
         mine = [e for e in ests if e.benchmark == bench]
         if mine:
-            out.append({"benchmark": bench, "kind": kind, **table(mine, row, tests)})
+            out.append({"benchmark": bench, "kind": kind, **table(b, mine, row, tests)})
     return out
 
 
@@ -155,7 +172,7 @@ def context(b: Bundle, with_plots: bool = True) -> dict[str, Any]:
             b, b.by_category, lambda e: (e.model, e.method, e.category)
         ),
         "significant": [t for t in b.tests if t.significant],
-        "direction": direction,
+        "direction": lambda t: direction(t, b.better(t.metric)),
     }
 
 
@@ -182,7 +199,7 @@ def report_json(b: Bundle) -> dict[str, Any]:
         "attacks": b.attacks,
         "judges": b.judges,
         "baseline": b.baseline,
-        "harm_basis": {"judge": b.harm_basis[0], "verdict": b.harm_basis[1]}
+        "harm_basis": {"judge": b.harm_basis.judge.name, "verdict": b.harm_basis.key}
         if b.harm_basis
         else None,
         "alpha": ALPHA,
@@ -195,7 +212,7 @@ def report_json(b: Bundle) -> dict[str, Any]:
         "privacy": [c.to_dict() for c in b.privacy],
         "answer_extraction": [a.to_dict() for a in b.extraction],
         "comparison": b.comparison.to_dict() if b.comparison else None,
-        "examples": b.examples,
+        "examples": [e.to_dict() for e in b.examples],
         "redacted": b.redacted,
         "notes": b.notes,
     }

@@ -12,13 +12,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from safereason.analysis.metrics import Rate, pivot, rates
+from safereason.analysis.cells import Estimate
+from safereason.analysis.metrics import pivot, rates
 from safereason.errors import SafereasonError
+from safereason.results import ResultRow
 from safereason.store import Store
 
 
-def flat_row(r: dict[str, Any]) -> dict[str, Any]:
+def flat_row(row: ResultRow) -> dict[str, Any]:
     """A results row with nested fields flattened or JSON-encoded, for tables and Parquet."""
+    r = row.to_dict()
     comp = r["completion"] or {}
     out = {
         k: r[k]
@@ -47,7 +50,7 @@ def flat_row(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_results(rows: Sequence[dict[str, Any]], run_dir: Path) -> list[Path]:
+def write_results(rows: Sequence[ResultRow], run_dir: Path) -> list[Path]:
     """results.jsonl (nested, one line per plan item) and results.parquet (flat)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -56,7 +59,7 @@ def write_results(rows: Sequence[dict[str, Any]], run_dir: Path) -> list[Path]:
     tmp = jsonl.with_suffix(".jsonl.tmp")
     with tmp.open("w", encoding="utf-8") as f:
         for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
     tmp.replace(jsonl)
     flat = [flat_row(r) for r in rows]
     cols = sorted({k for r in flat for k in r}, key=lambda k: (k.count("."), k))
@@ -66,12 +69,12 @@ def write_results(rows: Sequence[dict[str, Any]], run_dir: Path) -> list[Path]:
     return [jsonl, parquet]
 
 
-def fmt(r: Rate | None) -> str:
+def fmt(r: Estimate | None) -> str:
     """``0.42 [0.30, 0.55]``."""
     return "—" if r is None else f"{r.value:.2f} [{r.lo:.2f}, {r.hi:.2f}]"
 
 
-def _n(cells: dict[str, Rate]) -> str:
+def _n(cells: dict[str, Estimate]) -> str:
     ns = sorted({r.n for r in cells.values()})
     return str(ns[0]) if len(ns) == 1 else "/".join(map(str, ns))
 
@@ -79,7 +82,7 @@ def _n(cells: dict[str, Rate]) -> str:
 ROW_HEADERS = ("model", "benchmark", "attack", "metric", "n")
 
 
-def summary_table(rs: Sequence[Rate], title: str) -> Table:
+def summary_table(rs: Sequence[Estimate], title: str) -> Table:
     """A rich table: methods side by side, a row per model x benchmark x attack x metric."""
     methods, rows = pivot(rs)
     t = Table(title=title, title_justify="left", caption="rate [95% Wilson interval]")
@@ -92,7 +95,7 @@ def summary_table(rs: Sequence[Rate], title: str) -> Table:
     return t
 
 
-def summary_markdown(rs: Sequence[Rate], title: str) -> str:
+def summary_markdown(rs: Sequence[Estimate], title: str) -> str:
     """The same table as Markdown."""
     methods, rows = pivot(rs)
     lines = [
@@ -109,7 +112,7 @@ def summary_markdown(rs: Sequence[Rate], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def load_run(run_dir: Path) -> tuple[list[ResultRow], dict[str, Any]]:
     """A run's result rows and its resolved experiment, read from its store."""
     path = run_dir / "store.sqlite"
     if not path.is_file():
@@ -121,7 +124,7 @@ def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         store.close()
 
 
-def write_outputs(run_dir: Path, console: Console | None = None) -> list[Rate]:
+def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimate]:
     """Read a run's store and write its results and summaries; print the table."""
     rows, exp = load_run(run_dir)
     rs = rates(rows)
@@ -131,9 +134,9 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Rate]:
         json.dumps(
             {
                 "experiment": exp.get("name"),
-                "rates": [r.to_dict() for r in rs],
+                "rates": [r.summary_dict() for r in rs],
                 "items": len(rows),
-                "generated": sum(1 for r in rows if r["completion"]),
+                "generated": sum(1 for r in rows if r.completion),
             },
             indent=2,
         )

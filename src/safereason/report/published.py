@@ -12,8 +12,9 @@ Three kinds of row:
   its p-value and Fisher-z 95% interval (``analysis.tradeoff.correlations``).
 * **setup** — the study's protocol facts checked against the run's resolved experiment.
 
-The harm judge is the first of ``harmbench_cls``, ``guard``, ``rubric``, ``refusal`` that
-judged harmful answers in the run (a refusal judge counts any non-refusal as unsafe).
+The harm judge is the run's strongest harm judge (the lowest ``harm_rank`` its meaning
+declares: the HarmBench classifier, then the rubric, the guard and last the refusal
+judge, which counts any non-refusal as unsafe) that judged harmful answers.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safereason.analysis.metrics import SAFE_LABELS, UNDECIDED, wilson
+from safereason.analysis.cells import wilson
 from safereason.analysis.tradeoff import correlations
 from safereason.resources import data_yaml
+from safereason.results import JudgeInfo, ResultRow
+from safereason.types import Verdict
 
-HARM_ORDER = ("harmbench_cls", "guard", "rubric", "refusal")
 DASH = "—"
 
 
@@ -78,53 +80,49 @@ class PublishedTable:
 # --- reading verdicts -------------------------------------------------------------------
 
 
-def _decided(v: Mapping[str, Any] | None) -> bool:
-    return v is not None and v.get("label") not in UNDECIDED and v.get("score") is not None
+def _unsafe(info: JudgeInfo, v: Verdict) -> bool:
+    assert v.score is not None
+    return info.meaning.unsafe(v.label, v.score)
 
 
-def _target(key: str, v: Mapping[str, Any]) -> str:
-    t = (v.get("details") or {}).get("target")
-    if t in ("answer", "reasoning", "both"):
-        return str(t)
-    for name in ("both", "reasoning"):
-        if f"target={name}" in key:
-            return name
-    return "answer"
-
-
-def _unsafe(v: Mapping[str, Any]) -> bool:
-    safe = SAFE_LABELS.get(str(v["judge"]))
-    return v["label"] not in safe if safe is not None else float(v["score"]) >= 0.5
-
-
-def _keys(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[str]]:
-    """(judge, target) -> verdict keys seen on harmful rows, plain judge name first."""
-    found: dict[tuple[str, str], list[str]] = {}
+def _keys(rows: Sequence[ResultRow]) -> dict[tuple[str, str], list[JudgeInfo]]:
+    """(judge, target) -> harm judges seen deciding harmful rows, plain configuration first."""
+    found: dict[tuple[str, str], list[JudgeInfo]] = {}
     for r in rows:
-        if r["kind"] != "harmful":
+        if r.kind != "harmful":
             continue
-        for key, v in r["verdicts"].items():
-            if v.get("judge") in HARM_ORDER and _decided(v):
-                keys = found.setdefault((str(v["judge"]), _target(key, v)), [])
-                if key not in keys:
-                    keys.append(key)
-    return {k: sorted(v, key=lambda key: (key != k[0], key)) for k, v in found.items()}
+        for info, v in r.judged():
+            if info.meaning.harm_rank is not None and v.decided:
+                infos = found.setdefault((info.name, info.reads), [])
+                if info not in infos:
+                    infos.append(info)
+    return {
+        k: sorted(v, key=lambda j: (j.key != k[0], j.key)) for k, v in found.items()
+    }
 
 
-def harm_judge(rows: Sequence[Mapping[str, Any]]) -> str | None:
-    """The verdict key the run's answer safety is read from (see module docstring)."""
+def _harm_order(keys: Mapping[tuple[str, str], list[JudgeInfo]]) -> list[str]:
+    """The harm judges of a run, strongest first (by their declared ``harm_rank``)."""
+    ranks = {name: infos[0].meaning.harm_rank or 0 for (name, _), infos in keys.items()}
+    return sorted(ranks, key=lambda name: (ranks[name], name))
+
+
+def harm_judge(rows: Sequence[ResultRow]) -> JudgeInfo | None:
+    """The judge the run's answer safety is read from (see module docstring)."""
     keys = _keys(rows)
-    return next((keys[(j, "answer")][0] for j in HARM_ORDER if (j, "answer") in keys), None)
+    return next(
+        (keys[(j, "answer")][0] for j in _harm_order(keys) if (j, "answer") in keys), None
+    )
 
 
 def safe_output_unsafe_thoughts(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[ResultRow],
 ) -> tuple[dict[str, tuple[int, int]], str | None, str]:
     """Per model ``(k, n)``, the judge pair used (``answer key -> thoughts key``), a note."""
     keys = _keys(rows)
-    pair: tuple[str, str] | None = None
+    pair: tuple[JudgeInfo, JudgeInfo] | None = None
     note = ""
-    for judge in HARM_ORDER:
+    for judge in _harm_order(keys):
         if (judge, "answer") not in keys:
             continue
         for t in ("both", "reasoning"):
@@ -138,36 +136,36 @@ def safe_output_unsafe_thoughts(
     counts: dict[str, tuple[int, int]] = {}
     if pair is None:
         return counts, None, "no judge of both the answer and the reasoning in this run"
+    answer, thoughts = pair
     for r in rows:
-        if r["kind"] != "harmful":
+        if r.kind != "harmful":
             continue
-        av, tv = r["verdicts"].get(pair[0]), r["verdicts"].get(pair[1])
-        k, n = counts.get(r["model"], (0, 0))
-        if _decided(av) and _decided(tv):
-            assert av is not None and tv is not None
-            counts[r["model"]] = (k + int(not _unsafe(av) and _unsafe(tv)), n + 1)
+        av, tv = r.decided(answer.key), r.decided(thoughts.key)
+        k, n = counts.get(r.model, (0, 0))
+        if av is not None and tv is not None:
+            safe_out = not _unsafe(answer, av) and _unsafe(thoughts, tv)
+            counts[r.model] = (k + int(safe_out), n + 1)
         else:
-            counts.setdefault(r["model"], (k, n))
-    return counts, f"{pair[0]} -> {pair[1]}", note
+            counts.setdefault(r.model, (k, n))
+    return counts, f"{answer.key} -> {thoughts.key}", note
 
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-def accuracy_by_method(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], float]:
+def accuracy_by_method(rows: Sequence[ResultRow]) -> dict[tuple[str, str], float]:
     """(model, method) -> accuracy by ``answer_match`` (GSM8K only if the run has GSM8K)."""
-    reasoning = [r for r in rows if r["kind"] == "reasoning"]
-    if any(r["benchmark"] == "gsm8k" for r in reasoning):
-        reasoning = [r for r in reasoning if r["benchmark"] == "gsm8k"]
+    reasoning = [r for r in rows if r.kind == "reasoning"]
+    if any(r.benchmark == "gsm8k" for r in reasoning):
+        reasoning = [r for r in reasoning if r.benchmark == "gsm8k"]
     acc: dict[tuple[str, str], list[float]] = {}
     for r in reasoning:
-        v = r["verdicts"].get("answer_match")
+        v = r.verdicts.get("answer_match")
         if v is None:
-            v = next((x for x in r["verdicts"].values() if x.get("judge") == "answer_match"), None)
-        if _decided(v):
-            assert v is not None
-            acc.setdefault((r["model"], r["method"]), []).append(float(v["label"] == "correct"))
+            v = next((x for x in r.verdicts.values() if x.judge == "answer_match"), None)
+        if v is not None and v.decided:
+            acc.setdefault((r.model, r.method), []).append(float(v.label == "correct"))
     return {k: _mean(v) for k, v in acc.items()}
 
 
@@ -176,17 +174,16 @@ def _attack_matches(label: str, attack: str) -> bool:
 
 
 def safety_by_method(
-    rows: Sequence[Mapping[str, Any]], key: str, attack: str
+    rows: Sequence[ResultRow], judge: JudgeInfo, attack: str
 ) -> dict[tuple[str, str], float]:
-    """(model, method) -> 1 - unsafe rate under ``attack`` by verdict ``key``."""
+    """(model, method) -> 1 - unsafe rate under ``attack`` by ``judge``'s verdicts."""
     out: dict[tuple[str, str], list[float]] = {}
     for r in rows:
-        if r["kind"] != "harmful" or not _attack_matches(str(r["attack"]), attack):
+        if r.kind != "harmful" or not _attack_matches(r.attack, attack):
             continue
-        v = r["verdicts"].get(key)
-        if _decided(v):
-            assert v is not None
-            out.setdefault((r["model"], r["method"]), []).append(float(not _unsafe(v)))
+        v = r.decided(judge.key)
+        if v is not None:
+            out.setdefault((r.model, r.method), []).append(float(not _unsafe(judge, v)))
     return {k: _mean(v) for k, v in out.items()}
 
 
@@ -204,9 +201,9 @@ def _matches(model: str, fig: Mapping[str, Any]) -> bool:
     )
 
 
-def _sout_rows(rows: Sequence[Mapping[str, Any]], figs: list[dict[str, Any]]) -> list[PublishedRow]:
+def _sout_rows(rows: Sequence[ResultRow], figs: list[dict[str, Any]]) -> list[PublishedRow]:
     counts, pair, note = safe_output_unsafe_thoughts(rows)
-    models = list(dict.fromkeys(r["model"] for r in rows if r["kind"] == "harmful"))
+    models = list(dict.fromkeys(r.model for r in rows if r.kind == "harmful"))
     out = []
     for fig in figs:
         pub = _pct(float(fig["value"]))
@@ -249,10 +246,10 @@ def _sout_rows(rows: Sequence[Mapping[str, Any]], figs: list[dict[str, Any]]) ->
     return out
 
 
-def _corr_rows(rows: Sequence[Mapping[str, Any]], figs: list[dict[str, Any]]) -> list[PublishedRow]:
-    key = harm_judge(rows)
+def _corr_rows(rows: Sequence[ResultRow], figs: list[dict[str, Any]]) -> list[PublishedRow]:
+    judge = harm_judge(rows)
     acc = accuracy_by_method(rows)
-    attacks = {str(r["attack"]) for r in rows if r["kind"] == "harmful"}
+    attacks = {r.attack for r in rows if r.kind == "harmful"}
     out = []
     for fig in figs:
         bound = f"r < {fig['r_below']}, p ≤ {fig['p_at_most']}"
@@ -260,14 +257,14 @@ def _corr_rows(rows: Sequence[Mapping[str, Any]], figs: list[dict[str, Any]]) ->
         if not any(_attack_matches(a, fig["attack"]) for a in attacks):
             out.append(_with(base, note=f"attack {fig['attack']!r} not in this run"))
             continue
-        if key is None or not acc:
-            what = "harm verdicts" if key is None else "answer_match accuracy"
+        if judge is None or not acc:
+            what = "harm verdicts" if judge is None else "answer_match accuracy"
             out.append(_with(base, note=f"no {what} in this run"))
             continue
-        safe = safety_by_method(rows, key, fig["attack"])
+        safe = safety_by_method(rows, judge, fig["attack"])
         for model in dict.fromkeys(m for m, _ in safe):
             cells = [c for c in safe if c[0] == model and c in acc]
-            note = f"{len(cells)} methods; safety by {key}"
+            note = f"{len(cells)} methods; safety by {judge.key}"
             if len(cells) < 3:
                 out.append(_with(base, model=model, n=len(cells), note=f"{note}; needs 3 methods"))
                 continue
@@ -301,7 +298,7 @@ def _with(row: PublishedRow, **changes: Any) -> PublishedRow:
 
 
 def published_comparison(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[ResultRow],
     experiment: Mapping[str, Any] | None = None,
     published: Mapping[str, Any] | None = None,
 ) -> PublishedTable:
