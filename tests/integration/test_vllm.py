@@ -40,8 +40,9 @@ _REASON = _skip_reason()
 if _REASON is not None:
     pytest.skip(_REASON, allow_module_level=True)
 
-from safereason.backends.hf import HFBackend, resolve_weights  # noqa: E402
+from safereason.backends.hf import HFBackend  # noqa: E402
 from safereason.backends.vllm_backend import VLLMBackend  # noqa: E402
+from safereason.models.weights import resolve_weights  # noqa: E402
 
 DTYPE = "bfloat16"
 PROMPTS = [

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from safereason.backends import hf, vllm_backend
+from safereason.backends.chat import THINK_CLOSE, Job, Raw, first_stop, render_prompt, run_requests
 from safereason.backends.factory import check_model, engine, prepare_model
-from safereason.backends.hf import THINK_CLOSE, Job, Raw, render_prompt, run_requests
 from safereason.backends.vllm_backend import raw_from_output, sampling_kwargs
 from safereason.config import ModelRef
 from safereason.errors import SafereasonError
+from safereason.models import weights
 from safereason.types import GenParams, Message, Request
 
 
@@ -120,8 +121,8 @@ def test_failed_job_gives_an_error_completion() -> None:
 
 
 def test_first_stop() -> None:
-    assert hf.first_stop("a, b. c", (".", ",")) == 1
-    assert hf.first_stop("abc", ("x", "")) is None
+    assert first_stop("a, b. c", (".", ",")) == 1
+    assert first_stop("abc", ("x", "")) is None
 
 
 def test_sampling_kwargs() -> None:
@@ -164,31 +165,31 @@ def _model_dir(root: Path, weights: bytes = b"w" * 64, dtype: str = "bfloat16") 
 def test_dir_digest_follows_files_not_path(tmp_path: Path) -> None:
     a = _model_dir(tmp_path / "a")
     b = _model_dir(tmp_path / "b")
-    assert hf.dir_digest(a) == hf.dir_digest(b)
+    assert weights.dir_digest(a) == weights.dir_digest(b)
     (b / "README.md").write_text("changed")
-    assert hf.dir_digest(a) == hf.dir_digest(b)
+    assert weights.dir_digest(a) == weights.dir_digest(b)
     (b / "tokenizer_config.json").write_text('{"chat_template": "x"}')
-    assert hf.dir_digest(a) != hf.dir_digest(b)
+    assert weights.dir_digest(a) != weights.dir_digest(b)
     c = _model_dir(tmp_path / "c", weights=b"v" * 64)
-    assert hf.dir_digest(a) != hf.dir_digest(c)
+    assert weights.dir_digest(a) != weights.dir_digest(c)
     (tmp_path / "empty").mkdir()
     with pytest.raises(SafereasonError, match=r"no \*\.safetensors"):
-        hf.dir_digest(tmp_path / "empty")
+        weights.dir_digest(tmp_path / "empty")
 
 
 def test_hub_snapshot_dirs_are_identified_by_repo_and_commit(tmp_path: Path) -> None:
     sha = "0123456789abcdef0123456789abcdef01234567"
     snap = _model_dir(tmp_path / "models--Org--Some-Model" / "snapshots" / sha)
-    path, ident = hf.resolve_weights(str(snap))
+    path, ident = weights.resolve_weights(str(snap))
     assert path == snap and ident == {"repo": "Org/Some-Model", "revision": sha}
 
 
 def test_resolve_weights_errors(tmp_path: Path) -> None:
     (tmp_path / "nocfg").mkdir()
     with pytest.raises(SafereasonError, match=r"no config\.json"):
-        hf.resolve_weights(str(tmp_path / "nocfg"))
+        weights.resolve_weights(str(tmp_path / "nocfg"))
     with pytest.raises(SafereasonError, match="cannot fetch"):  # offline in tests
-        hf.resolve_weights("no-such-org/no-such-model-xyz")
+        weights.resolve_weights("no-such-org/no-such-model-xyz")
 
 
 def test_resolve_dtype(tmp_path: Path) -> None:
@@ -210,13 +211,13 @@ def test_hf_prepare_identity(tmp_path: Path) -> None:
     base = prepare_model(ModelRef(name=str(d), backend="hf", device="cpu"))
     assert base.identity == {
         "engine": "hf",
-        "weights": {"sha256": hf.dir_digest(d)},
+        "weights": {"sha256": weights.dir_digest(d)},
         "dtype": "float32",
         "adapter": None,
     }
     assert base.options["dtype"] == "float32" and base.path == d
     tuned = prepare_model(ModelRef(name=str(d), backend="hf", device="cpu", adapter=str(adapter)))
-    assert tuned.identity["adapter"] == {"sha256": hf.dir_digest(adapter)}
+    assert tuned.identity["adapter"] == {"sha256": weights.dir_digest(adapter)}
     assert tuned.options["adapter"] == str(adapter)
     (adapter / "adapter_model.safetensors").write_bytes(b"LORA")
     again = prepare_model(ModelRef(name=str(d), backend="hf", device="cpu", adapter=str(adapter)))
@@ -230,7 +231,7 @@ def test_vllm_prepare_identity(tmp_path: Path) -> None:
     h = prepare_model(ModelRef(name=str(d), backend="vllm", tensor_parallel_size=2))
     assert h.identity == {
         "engine": "vllm",
-        "weights": {"sha256": hf.dir_digest(d)},
+        "weights": {"sha256": weights.dir_digest(d)},
         "dtype": "auto",
         "adapter": None,
     }

@@ -14,26 +14,25 @@ logits can differ in their last bits from the same request run alone. On CPU in 
 this does not change the tokens in practice; in bfloat16 on a GPU a near-tie can flip,
 as with every batched engine.
 
-The helpers :func:`render_prompt`, :func:`run_requests` and the ``resolve_*`` functions
-are shared with the vLLM backend, so both render the same prompts, run thinking budgets
-the same way and give the same weights the same identity.
+Prompts and thinking budgets come from :mod:`safereason.backends.chat` and weights from
+:mod:`safereason.models.weights`, shared with the vLLM backend, so both render the same
+prompts, run thinking budgets the same way and give the same weights the same identity.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import importlib
 import importlib.util
 import json
 import re
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safereason.backends.chat import Job, Raw, first_stop, render_prompt, run_requests
 from safereason.backends.factory import (
     Capabilities,
     Engine,
@@ -42,236 +41,15 @@ from safereason.backends.factory import (
     register_backend,
 )
 from safereason.errors import SafereasonError
-from safereason.reasoning_split import split_reasoning
+from safereason.models.weights import HUB_ID, resolve_adapter, resolve_gguf_file, resolve_weights
 from safereason.types import Completion, GenParams, Message, Request
 
 if TYPE_CHECKING:
     from safereason.config import ModelRef
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
-THINK_OPEN = "<think>\n"
-THINK_CLOSE = "\n</think>\n\n"
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-_META_SUFFIXES = {".json", ".jinja", ".model", ".txt", ".py", ".tiktoken"}
-_HUB_PATTERNS = ["*.json", "*.jinja", "*.model", "*.txt", "*.py", "*.tiktoken"]
 _INSTALL = "pip install 'safereason[hf]' (on a CPU-only machine install torch first)"
-
-
-# ---------------------------------------------------------------------------------------
-# Engine-independent pieces (also used by the vLLM backend)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One prompt to continue, already rendered, with its sampling parameters."""
-
-    prompt: str
-    params: GenParams
-
-
-@dataclass(frozen=True)
-class Raw:
-    """What an engine generated for a :class:`Job`: the new text only, cut at a stop string."""
-
-    text: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    finish: str = "stop"
-    latency_s: float = 0.0
-
-    @property
-    def failed(self) -> bool:
-        """Whether the engine refused the job (e.g. the prompt is too long)."""
-        return self.finish.startswith("error") or self.finish == "failed"
-
-
-def render_prompt(tokenizer: Any, messages: Sequence[Message]) -> tuple[str, str]:
-    """``(prompt, prefill)``: the chat template up to the assistant's turn, and the prefill.
-
-    A final assistant message is not rendered as a turn: the template renders the
-    conversation before it with its generation prompt, and the caller appends the
-    prefill's text verbatim to the prompt.
-    """
-    prefill = ""
-    if messages and messages[-1].role == "assistant":
-        prefill = messages[-1].content
-        messages = messages[:-1]
-    if not getattr(tokenizer, "chat_template", None):
-        raise SafereasonError(
-            "this model's tokenizer has no chat template (a base model?); "
-            "use an instruct model or one whose tokenizer_config.json sets chat_template"
-        )
-    text = tokenizer.apply_chat_template(
-        [{"role": m.role, "content": m.content} for m in messages],
-        add_generation_prompt=True,
-        tokenize=False,
-    )
-    return str(text), prefill
-
-
-def run_requests(
-    requests: Sequence[Request],
-    render: Callable[[Sequence[Message]], tuple[str, str]],
-    complete: Callable[[list[Job]], list[Raw]],
-    engine: str,
-) -> list[Completion]:
-    """Render, generate and assemble completions, one per request and in order.
-
-    ``complete`` generates a list of jobs (in one or more batches) and returns one
-    :class:`Raw` per job in order. A request with a ``thinking_budget`` takes two passes,
-    as in the llama.cpp backend: think for at most that many tokens (stopping at
-    ``</think>``), then close the trace and answer with the tokens left.
-    """
-    first: list[Job] = []
-    prefills: list[str] = []
-    heads: list[str] = []
-    for r in requests:
-        prompt, prefill = render(r.messages)
-        prefills.append(prefill)
-        p = r.params
-        if p.thinking_budget is None:
-            heads.append("")
-            first.append(Job(prompt + prefill, p))
-            continue
-        head = "" if (prompt + prefill).rstrip().endswith("<think>") else THINK_OPEN
-        heads.append(head)
-        budget = replace(p, max_tokens=p.thinking_budget, stop=("</think>",), thinking_budget=None)
-        first.append(Job(prompt + prefill + head, budget))
-    todo = [i for i, j in enumerate(first) if j.params.max_tokens > 0]
-    raws: list[Raw] = [Raw("")] * len(first)
-    for i, raw in zip(todo, complete([first[i] for i in todo]), strict=True):
-        raws[i] = raw
-
-    second: dict[int, Job] = {}
-    for i, r in enumerate(requests):
-        if r.params.thinking_budget is not None and not raws[i].failed:
-            left = max(1, r.params.max_tokens - raws[i].completion_tokens)
-            params = replace(r.params, max_tokens=left, thinking_budget=None)
-            second[i] = Job(first[i].prompt + raws[i].text + THINK_CLOSE, params)
-    answers = dict(zip(second, complete(list(second.values())), strict=True)) if second else {}
-
-    out = []
-    for i, r in enumerate(requests):
-        raw, ans = raws[i], answers.get(i)
-        text = prefills[i] + raw.text
-        tokens, latency, finish = raw.completion_tokens, raw.latency_s, raw.finish
-        prompt_tokens, failed = raw.prompt_tokens, raw
-        if ans is not None:
-            text = prefills[i] + heads[i] + raw.text + THINK_CLOSE + ans.text
-            tokens += ans.completion_tokens
-            latency += ans.latency_s
-            finish, failed = ans.finish, ans
-            prompt_tokens = prompt_tokens or ans.prompt_tokens
-        if failed.failed:
-            out.append(
-                Completion(
-                    key=r.key,
-                    text="",
-                    prompt_tokens=prompt_tokens,
-                    finish_reason=failed.finish[:200],
-                    latency_s=latency,
-                    engine=engine,
-                )
-            )
-            continue
-        answer, reasoning = split_reasoning(text)
-        out.append(
-            Completion(
-                key=r.key,
-                text=answer,
-                reasoning=reasoning,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=tokens,
-                finish_reason=finish,
-                latency_s=latency,
-                engine=engine,
-            )
-        )
-    return out
-
-
-def first_stop(text: str, stops: Sequence[str]) -> int | None:
-    """Where the earliest stop string starts in ``text``, or ``None``."""
-    found = [i for i in (text.find(s) for s in stops if s) if i >= 0]
-    return min(found) if found else None
-
-
-# ---------------------------------------------------------------------------------------
-# Identity: what the weights are, without loading them
-
-
-def dir_digest(path: Path) -> str:
-    """sha256 over a model or adapter directory's weights and metadata files.
-
-    Weights (``*.safetensors``, else ``*.bin``) are hashed once and remembered by
-    (path, size, mtime); config, tokenizer, chat-template and remote-code files are small
-    and hashed every time. The directory's own path is not part of it.
-    """
-    from safereason.hashing import file_sha256
-    from safereason.models.embedded import verified_sha
-
-    weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
-    if not weights:
-        raise SafereasonError(f"{path} holds no *.safetensors or *.bin weights")
-    meta = sorted(f for f in path.iterdir() if f.is_file() and f.suffix in _META_SUFFIXES)
-    h = hashlib.sha256()
-    for f in meta:
-        h.update(f"{f.name}\0{file_sha256(f)}\n".encode())
-    for f in weights:
-        h.update(f"{f.name}\0{verified_sha(f)}\n".encode())
-    return h.hexdigest()
-
-
-def _hub_snapshot(path: Path) -> dict[str, str] | None:
-    """``{repo, revision}`` when ``path`` is a snapshot in the Hugging Face cache."""
-    parts = path.resolve().parts
-    if len(parts) >= 3 and parts[-2] == "snapshots" and re.fullmatch(r"[0-9a-f]{40}", parts[-1]):
-        kind, _, repo = parts[-3].partition("--")
-        if kind in {"models", "datasets"} and repo:
-            return {"repo": repo.replace("--", "/"), "revision": parts[-1]}
-    return None
-
-
-def _download(repo: str, patterns: list[str]) -> Path:
-    """A hub repo's snapshot (from the local cache when offline); clear error otherwise."""
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(repo, allow_patterns=patterns))
-    except Exception as e:  # network, auth, missing repo: all reported the same way
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SafereasonError(
-            f"cannot fetch {repo} from the Hugging Face Hub ({first[:160]}); "
-            f"pass a local model directory instead"
-        ) from None
-
-
-def resolve_weights(name: str, marker: str = "config.json") -> tuple[Path, dict[str, Any]]:
-    """A local directory or hub repo id -> ``(directory, identity)``.
-
-    Hub snapshots are identified by repo and commit; any other directory by
-    :func:`dir_digest`, so the same files give the same identity wherever they lie.
-    """
-    p = Path(name).expanduser()
-    if p.is_dir():
-        if not (p / marker).is_file():
-            raise SafereasonError(f"{p} has no {marker}: not a transformers model directory")
-        snap = _hub_snapshot(p)
-        return p, snap if snap else {"sha256": dir_digest(p)}
-    if p.exists() or not _HUB_ID.match(name):
-        raise SafereasonError(f"model directory not found: {p}")
-    d = _download(name, [*_HUB_PATTERNS, "*.safetensors"])
-    if not any(d.glob("*.safetensors")):
-        d = _download(name, [*_HUB_PATTERNS, "*.bin"])
-    if not (d / marker).is_file():
-        raise SafereasonError(f"hub repo {name!r} has no {marker}")
-    return d, {"repo": name, "revision": d.name}
-
-
-def resolve_adapter(spec: str) -> tuple[Path, dict[str, Any]]:
-    """A PEFT adapter directory or hub repo id -> ``(directory, identity)``."""
-    return resolve_weights(spec, marker="adapter_config.json")
 
 
 def config_dtype(path: Path) -> str:
@@ -302,20 +80,6 @@ def resolve_dtype(dtype: str, device: str, model_dir: Path | None) -> str:
     if not on_gpu or model_dir is None:
         return "float32"
     return config_dtype(model_dir)
-
-
-def _resolve_gguf(name: str, gguf_file: str | None) -> Any:
-    from safereason.models.embedded import EMBEDDED
-    from safereason.models.resolve import resolve_gguf
-
-    if gguf_file is None:
-        return resolve_gguf(name)
-    if gguf_file in EMBEDDED or Path(gguf_file).expanduser().is_file():
-        return resolve_gguf(gguf_file)
-    base = Path(name).expanduser()
-    if base.is_dir():
-        return resolve_gguf(str(base / gguf_file))
-    return resolve_gguf(f"{name}:{gguf_file}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -381,57 +145,24 @@ class HFBackend:
         trust_remote_code: bool = False,
         max_input_tokens: int | None = None,
     ) -> None:
-        try:
-            import torch
-            import transformers
-        except ImportError:
-            raise SafereasonError(
-                f"the hf backend needs torch and transformers: {_INSTALL}"
-            ) from None
+        torch, tf = _engine()
         if not _DEVICE.match(device):
             raise SafereasonError(f"device must be auto, cpu, cuda or cuda:N, not {device!r}")
         if batch_size < 1:
             raise SafereasonError("batch_size must be at least 1")
+        if dtype not in DTYPES:
+            raise SafereasonError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         dev = device
         if device == "auto":
             dev = "cuda" if torch.cuda.is_available() else "cpu"
-        if dtype not in DTYPES:
-            raise SafereasonError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         if dtype == "auto" and (dev == "cpu" or gguf_file):
             dtype = "float32"
         self.batch_size = batch_size
         self.preferred_batch = batch_size
         self._torch = torch
-        tf: Any = transformers
         self._transformers = tf
-
-        common: dict[str, Any] = {"trust_remote_code": trust_remote_code}
-        if gguf_file:
-            common["gguf_file"] = gguf_file
-        load: dict[str, Any] = {
-            **common,
-            _dtype_kwarg(transformers.__version__): dtype
-            if dtype == "auto"
-            else getattr(torch, dtype),
-        }
-        if dev != "cpu" and importlib.util.find_spec("accelerate") is not None:
-            load["device_map"] = "auto" if device == "auto" else dev
-        try:
-            tok: Any = transformers.AutoTokenizer.from_pretrained(model, **common)
-            lm: Any = transformers.AutoModelForCausalLM.from_pretrained(model, **load)
-        except (OSError, ValueError, ImportError) as e:
-            raise SafereasonError(f"transformers cannot load {model}: {e}") from None
-        if "device_map" not in load and dev != "cpu":
-            lm.to(dev)
-
-        eos = _as_list(lm.generation_config.eos_token_id) + _as_list(tok.eos_token_id)
-        if tok.pad_token_id is None:
-            if tok.eos_token is None and not eos:
-                raise SafereasonError(f"{model}: the tokenizer has neither a pad nor an eos token")
-            if tok.eos_token is not None:
-                tok.pad_token = tok.eos_token
-        self._pad: int = tok.pad_token_id if tok.pad_token_id is not None else eos[0]
-        self._eos = sorted(set(eos)) or [self._pad]
+        tok, lm = _load(tf, torch, model, dtype, device, dev, gguf_file, trust_remote_code)
+        self._pad, self._eos = _pad_and_eos(tok, lm, model)
         self._ends = {*self._eos, self._pad}
         # Only the request's parameters count: no repetition penalty, top_k or the like
         # carried over from the checkpoint's generation_config.json.
@@ -441,16 +172,7 @@ class HFBackend:
             bos_token_id=lm.generation_config.bos_token_id,
         )
         if adapter:
-            try:
-                peft: Any = importlib.import_module("peft")
-            except ImportError:
-                raise SafereasonError(f"a LoRA adapter needs peft: {_INSTALL}") from None
-            try:
-                with warnings.catch_warnings():  # peft calls methods transformers deprecated
-                    warnings.simplefilter("ignore", FutureWarning)
-                    lm = peft.PeftModel.from_pretrained(lm, adapter)
-            except (OSError, ValueError) as e:
-                raise SafereasonError(f"cannot load the adapter {adapter}: {e}") from None
+            lm = _with_adapter(lm, adapter)
         lm.eval()
         self._tok = tok
         self._model = lm
@@ -553,6 +275,72 @@ class HFBackend:
             self._torch.cuda.empty_cache()
 
 
+def _engine() -> tuple[Any, Any]:
+    """torch and transformers, or a clear error saying how to install them."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise SafereasonError(f"the hf backend needs torch and transformers: {_INSTALL}") from None
+    return torch, transformers
+
+
+def _load(
+    tf: Any,
+    torch: Any,
+    model: str,
+    dtype: str,
+    device: str,
+    dev: str,
+    gguf_file: str | None,
+    trust_remote_code: bool,
+) -> tuple[Any, Any]:
+    """The tokenizer and the model, on ``dev`` (``device="auto"``: spread by accelerate)."""
+    common: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if gguf_file:
+        common["gguf_file"] = gguf_file
+    load: dict[str, Any] = {
+        **common,
+        _dtype_kwarg(tf.__version__): dtype if dtype == "auto" else getattr(torch, dtype),
+    }
+    if dev != "cpu" and importlib.util.find_spec("accelerate") is not None:
+        load["device_map"] = "auto" if device == "auto" else dev
+    try:
+        tok: Any = tf.AutoTokenizer.from_pretrained(model, **common)
+        lm: Any = tf.AutoModelForCausalLM.from_pretrained(model, **load)
+    except (OSError, ValueError, ImportError) as e:
+        raise SafereasonError(f"transformers cannot load {model}: {e}") from None
+    if "device_map" not in load and dev != "cpu":
+        lm.to(dev)
+    return tok, lm
+
+
+def _pad_and_eos(tok: Any, lm: Any, model: str) -> tuple[int, list[int]]:
+    """The pad token id (the eos when the tokenizer has none) and the ids that end a reply."""
+    eos = _as_list(lm.generation_config.eos_token_id) + _as_list(tok.eos_token_id)
+    if tok.pad_token_id is None:
+        if tok.eos_token is None and not eos:
+            raise SafereasonError(f"{model}: the tokenizer has neither a pad nor an eos token")
+        if tok.eos_token is not None:
+            tok.pad_token = tok.eos_token
+    pad: int = tok.pad_token_id if tok.pad_token_id is not None else eos[0]
+    return pad, sorted(set(eos)) or [pad]
+
+
+def _with_adapter(lm: Any, adapter: str) -> Any:
+    """The model with a PEFT (LoRA) adapter loaded on top."""
+    try:
+        peft: Any = importlib.import_module("peft")
+    except ImportError:
+        raise SafereasonError(f"a LoRA adapter needs peft: {_INSTALL}") from None
+    try:
+        with warnings.catch_warnings():  # peft calls methods transformers deprecated
+            warnings.simplefilter("ignore", FutureWarning)
+            return peft.PeftModel.from_pretrained(lm, adapter)
+    except (OSError, ValueError) as e:
+        raise SafereasonError(f"cannot load the adapter {adapter}: {e}") from None
+
+
 def _as_list(x: Any) -> list[int]:
     if x is None:
         return []
@@ -577,7 +365,7 @@ def check_name(name: str) -> None:
     p = Path(name).expanduser()
     if name in EMBEDDED or name.endswith(".gguf") or p.exists():
         return
-    if _HUB_ID.match(name) and not name.startswith("."):
+    if HUB_ID.match(name) and not name.startswith("."):
         return
     raise SafereasonError(
         f"unknown model {name!r}{did_you_mean(name, EMBEDDED)}; use a local model directory, "
@@ -594,7 +382,7 @@ def _prepare(ref: ModelRef) -> ModelHandle:
     gguf = opts.get("gguf_file")
     identity: dict[str, Any] = {"engine": "hf"}
     if gguf is not None or ref.name in EMBEDDED or ref.name.endswith(".gguf"):
-        resolved = _resolve_gguf(ref.name, None if gguf is None else str(gguf))
+        resolved = resolve_gguf_file(ref.name, None if gguf is None else str(gguf))
         path: Path = resolved.path.parent
         opts["gguf_file"] = resolved.path.name
         identity["weights"] = {"gguf_sha256": resolved.sha256}

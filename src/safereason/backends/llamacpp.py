@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safereason.backends.chat import THINK_CLOSE, split_prefill, think_head
 from safereason.backends.factory import (
     Capabilities,
     Engine,
@@ -130,17 +131,14 @@ class LlamaCppBackend:
 
     def _budgeted(self, r: Request, budget: int) -> tuple[str, dict[str, Any], str]:
         """Think for at most ``budget`` tokens, close the trace, then answer."""
-        msgs = r.messages
-        prefill = msgs[-1].content if msgs and msgs[-1].role == "assistant" else ""
-        if prefill:
-            msgs = msgs[:-1]
+        msgs, prefill = split_prefill(r.messages)
+        if not prefill:
+            msgs = r.messages  # an empty final assistant turn is rendered as a turn
         rendered = self._formatter()(
             messages=[{"role": m.role, "content": m.content} for m in msgs]
         )
-        prompt = rendered.prompt + prefill
-        opened = prompt.rstrip().endswith("<think>")
-        if not opened:
-            prompt += "<think>\n"
+        head = think_head(rendered.prompt + prefill)
+        prompt = rendered.prompt + prefill + head
         p = r.params
         think: Any = self._llm.create_completion(
             prompt=prompt,
@@ -152,11 +150,10 @@ class LlamaCppBackend:
         )
         thought = think["choices"][0]["text"]
         used = int(think["usage"]["completion_tokens"])
-        closing = "\n</think>\n\n"
         if not self.reuse_prefix:
             self._llm.reset()  # type: ignore[no-untyped-call]
         answer: Any = self._llm.create_completion(
-            prompt=prompt + thought + closing,
+            prompt=prompt + thought + THINK_CLOSE,
             max_tokens=max(1, p.max_tokens - used),
             temperature=p.temperature,
             top_p=p.top_p,
@@ -167,8 +164,7 @@ class LlamaCppBackend:
             "prompt_tokens": int(think["usage"]["prompt_tokens"]),
             "completion_tokens": used + int(answer["usage"]["completion_tokens"]),
         }
-        head = "" if opened else "<think>\n"
-        text = prefill + head + thought + closing + answer["choices"][0]["text"]
+        text = prefill + head + thought + THINK_CLOSE + answer["choices"][0]["text"]
         return text, usage, str(answer["choices"][0].get("finish_reason"))
 
     def _formatter(self) -> Any:

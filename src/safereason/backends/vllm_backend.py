@@ -1,6 +1,6 @@
 """vLLM's offline engine: fast batched generation on CUDA GPUs, with LoRA adapters.
 
-Prompts are rendered exactly as in the ``hf`` backend (:func:`~safereason.backends.hf.
+Prompts are rendered exactly as in the ``hf`` backend (:func:`~safereason.backends.chat.
 render_prompt`: the tokenizer's chat template with its generation prompt, and a final
 assistant message appended verbatim as a prefill) and passed to ``LLM.generate`` as token
 ids. That is what ``LLM.chat`` does for a plain conversation; for a prefill it is exact,
@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from safereason.backends.chat import Job, Raw, render_prompt, run_requests
 from safereason.backends.factory import (
     Capabilities,
     Engine,
@@ -28,16 +29,9 @@ from safereason.backends.factory import (
     init_options,
     register_backend,
 )
-from safereason.backends.hf import (
-    Job,
-    Raw,
-    check_name,
-    render_prompt,
-    resolve_adapter,
-    resolve_weights,
-    run_requests,
-)
+from safereason.backends.hf import check_name
 from safereason.errors import SafereasonError
+from safereason.models.weights import resolve_adapter, resolve_weights
 from safereason.types import Completion, GenParams, Message, Request
 
 if TYPE_CHECKING:
