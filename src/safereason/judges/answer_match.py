@@ -33,9 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, Sample, Verdict
@@ -169,7 +168,8 @@ def words_to_digits(text: str) -> str:
 
     text = halves.sub(repl, text)
     text = special.sub(spec, text)
-    return phrase.sub(repl, text)
+    text = phrase.sub(repl, text)
+    return re.sub(r"\b(?:negative|minus)\s+(?=\d)", "-", text, flags=re.IGNORECASE)
 
 
 def latex_to_plain(text: str) -> str:
@@ -281,7 +281,8 @@ def pick_number(clause: str, explicit: bool) -> str | None:
         prev = [m for m in nums if m.end() <= n.start() and m.end() > n.start() - 30]
         if prev:
             before = clause[prev[-1].end() : n.start()]
-        if any(re.search(p.pattern + _TO_NUMBER, before, re.IGNORECASE) for p in totals_cues):
+        cue_before = any(re.search(p.pattern + _TO_NUMBER, before, re.I) for p in totals_cues)
+        if cue_before or any(p.match(clause, n.end()) for p in _compiled("totals_after")):
             totals.append(n)
     if totals:
         return totals[-1].group(0).strip()
@@ -463,9 +464,6 @@ class AnswerMatch:
     """Extract the final answer (boxed, ####, "the answer is", a correction, the final
     statement) and compare it with the target."""
 
-    meaning: ClassVar[Meaning] = Meaning(
-        metrics={"reasoning": Metric("accuracy", "accuracy", "correct", True)}
-    )
 
     target: Literal["answer", "reasoning"] = "answer"
     version: int = 3
