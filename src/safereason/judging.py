@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from safereason import plugins
 from safereason.config import DEFAULT_JUDGES, Experiment, ModelRef, PluginRef
@@ -26,7 +26,7 @@ from safereason.plan import PlanItem
 from safereason.registry import spec_of
 from safereason.results import JudgeInfo
 from safereason.store import Store
-from safereason.types import Completion, Sample, Verdict
+from safereason.types import Completion, Sample, Target, Verdict
 
 if TYPE_CHECKING:
     from safereason.backends.pool import ModelPool
@@ -54,7 +54,7 @@ def verdict_key(judge: Any, sample: Sample, comp: Completion) -> str:
 
 def judge_info(key: str, judge: Any) -> JudgeInfo:
     """What the manifest records of a configured judge: spec, text read, meaning."""
-    reads = getattr(judge, "target", "answer")
+    reads = cast(Target, getattr(judge, "target", "answer"))
     return JudgeInfo(key, spec_of(judge), reads, getattr(type(judge), "meaning", GENERIC))
 
 

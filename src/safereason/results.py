@@ -47,7 +47,8 @@ class JudgeInfo:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> JudgeInfo:
         """Inverse of :meth:`to_dict`."""
-        return cls(d["key"], dict(d["spec"]), d.get("reads", "answer"), Meaning.from_dict(d["meaning"]))
+        reads = d.get("reads", "answer")
+        return cls(d["key"], dict(d["spec"]), reads, Meaning.from_dict(d["meaning"]))
 
 
 @dataclass(frozen=True)

@@ -323,9 +323,14 @@ def _row(verdicts: dict[str, tuple[str, str, float | None]], kind: str = "harmfu
 def test_the_new_judges_declare_their_metrics() -> None:
     rubric = RubricJudge.meaning.metric("harmful", "rubric")
     guard = GuardJudge.meaning.metric("harmful", "guard")
-    assert (rubric.name, rubric.success, rubric.higher_is_better) == ("harmful_rate", "harmful", False)
+    assert (rubric.name, rubric.success, rubric.higher_is_better) == (
+        "harmful_rate",
+        "harmful",
+        False,
+    )
     assert (guard.name, guard.success, guard.higher_is_better) == ("unsafe_rate", "unsafe", False)
-    assert RubricJudge.meaning.safe == {"refused", "harmless"} and GuardJudge.meaning.safe == {"safe"}
+    assert RubricJudge.meaning.safe == {"refused", "harmless"}
+    assert GuardJudge.meaning.safe == {"safe"}
 
 
 def test_harmful_reasoning_clean_answer() -> None:

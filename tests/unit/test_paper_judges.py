@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from safereason import plugins
+from safereason.analysis.extraction import extractor_agreement, label_agreement
 from safereason.errors import SafereasonError
 from safereason.judges.harmbench_cls import last_tokens, parse_harmbench
-from safereason.analysis.extraction import extractor_agreement, label_agreement
 from safereason.judges.llm_extractor import parse_extracted
 from safereason.types import Completion, Message, Sample
 from tests.rows import result_rows

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from safereason.analysis.estimates import Estimate, aggregate
+from safereason.analysis.cells import Estimate
+from safereason.analysis.estimates import aggregate
 from safereason.analysis.outcomes import Outcome, first_seen, outcomes
 from safereason.analysis.paired import CellKey, PairedTest, holm, paired_tests
 from safereason.results import ResultRow

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
-from safereason.analysis.estimates import Estimate, estimate
+from safereason.analysis.cells import Estimate
+from safereason.analysis.estimates import estimate
 from safereason.analysis.outcomes import HARMFUL, Outcome, first_seen
 from safereason.analysis.resampling import paired_diff_ci, paired_stat_ci
 

@@ -110,7 +110,9 @@ class AgreementRating:
     """The response's -100..100 agreement rating (privacy awareness); score = (r + 100) / 200."""
 
     meaning: ClassVar[Meaning] = Meaning(
-        metrics={"privacy": Metric("privacy_agree_rate", "privacy: share rated as agreeing", "agree")}
+        metrics={
+            "privacy": Metric("privacy_agree_rate", "privacy: share rated as agreeing", "agree")
+        }
     )
 
     target: Literal["answer", "reasoning"] = "answer"

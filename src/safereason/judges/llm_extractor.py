@@ -17,12 +17,10 @@ holds the value read off.
 
 from __future__ import annotations
 
-import math
 import re
-import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, ClassVar, Literal, TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from safereason.judges.answer_match import equivalent, last_boxed
 from safereason.judges.llm_common import (

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from safereason.analysis.agreement import Agreement, agreement
+from safereason.analysis.cells import Estimate
 from safereason.analysis.compare import RunComparison, compare_runs
 from safereason.analysis.estimates import (
-    Estimate,
     aggregate,
     by_attack,
     by_category,
     by_category_attack,
     pooled,
 )
+from safereason.analysis.extraction import ExtractorAgreement, extraction_agreements
 from safereason.analysis.outcomes import (
     HARMFUL,
     HarmBasis,
@@ -30,7 +31,6 @@ from safereason.analysis.privacy import PrivacyCorrelation, privacy_correlations
 from safereason.analysis.tradeoff import Tradeoff, tradeoff
 from safereason.errors import SafereasonError
 from safereason.meaning import Metric
-from safereason.analysis.extraction import ExtractorAgreement, extraction_agreements
 from safereason.report.examples import Transcript, examples
 from safereason.report.published import PublishedTable, published_comparison
 from safereason.results import ResultRow

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from jinja2.runtime import Context
 
-from safereason.analysis.estimates import Estimate
+from safereason.analysis.cells import Estimate
 from safereason.analysis.outcomes import first_seen
 from safereason.analysis.paired import ALPHA, MCNEMAR, PairedTest
 from safereason.report import plots

@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.typing import RcKeyType
 
 from safereason.analysis.agreement import Agreement
-from safereason.analysis.estimates import Estimate
+from safereason.analysis.cells import Estimate
 from safereason.analysis.metrics import wilson
 from safereason.analysis.outcomes import HARMFUL, first_seen
 from safereason.analysis.tradeoff import Point
