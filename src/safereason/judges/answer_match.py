@@ -461,8 +461,10 @@ def _as_text(answer: str) -> str:
 @judges.register("answer_match")
 @dataclass(frozen=True)
 class AnswerMatch:
-    """Extract the final answer (boxed, ####, "the answer is", a correction, the final
-    statement) and compare it with the target."""
+    """Extract the final answer (boxed, ####, "answer is", a correction, last statement); compare.
+
+    Numbers are compared exactly as rationals, anything else with math-verify.
+    """
 
 
     target: Literal["answer", "reasoning"] = "answer"
