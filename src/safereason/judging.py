@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 from safereason import plugins
 from safereason.config import DEFAULT_JUDGES, Experiment, ModelRef, PluginRef
@@ -27,9 +27,6 @@ from safereason.registry import spec_of
 from safereason.results import JudgeInfo
 from safereason.store import Store
 from safereason.types import Completion, Sample, Target, Verdict
-
-if TYPE_CHECKING:
-    from safereason.backends.pool import ModelPool
 
 Overlap = Literal["auto", True, False]
 CHUNK = 64
@@ -118,7 +115,7 @@ class JudgeStage:
     exp: Experiment
     store: Store
     cache: Store | None
-    models: ModelPool | None = None  # the run's pool, bound to judges that call models
+    models: plugins.ModelSource | None = None  # the run's pool, bound to model-backed judges
     on_progress: Callable[[str, int, int], None] = lambda label, done, total: None
     judged: int = 0
     reused: int = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from safereason import plugins
 from safereason.backends.factory import ModelHandle
@@ -12,12 +12,9 @@ from safereason.backends.factory import engine as backend_engine
 from safereason.config import Experiment
 from safereason.errors import SafereasonError
 from safereason.hashing import content_key, generation_key
-from safereason.plugins import Attack, ModelAttack
+from safereason.plugins import Attack, ModelAttack, ModelSource
 from safereason.registry import spec_of
 from safereason.types import GenParams, Request, Sample
-
-if TYPE_CHECKING:
-    from safereason.backends.pool import ModelPool
 
 
 @dataclass(frozen=True)
@@ -40,12 +37,12 @@ class PlanItem:
         return self.requests[0]
 
 
-def load_samples(exp: Experiment, pool: ModelPool) -> dict[str, list[tuple[str, Sample]]]:
+def load_samples(exp: Experiment, models: ModelSource) -> dict[str, list[tuple[str, Sample]]]:
     """Every benchmark's samples after its attacks: {benchmark label: [(attack, sample)]}.
 
     This is the attack stage: an attack that calls a model gets all of a benchmark's
-    samples at once and asks its attacker in one batch through ``pool``; the caller
-    releases the attackers' engines (``pool.release()``) before the models under test load.
+    samples at once and asks its attacker in one batch through ``models`` (the run's
+    pool, whose owner releases the attackers' engines before the models under test load).
     """
     out: dict[str, list[tuple[str, Sample]]] = {}
     for ref in exp.benchmarks:
@@ -54,7 +51,7 @@ def load_samples(exp: Experiment, pool: ModelPool) -> dict[str, list[tuple[str, 
         rows: list[tuple[str, Sample]] = []
         for aref in ref.attacks:
             attack = plugins.attacks.build(aref.name, aref.options)
-            for s, variants in zip(base, attacked(attack, base, pool), strict=True):
+            for s, variants in zip(base, attacked(attack, base, models), strict=True):
                 for k, v in enumerate(variants):
                     sid = s.id if len(variants) == 1 else f"{s.id}#{k}"
                     rows.append((aref.display, replace(v, id=sid, attack=aref.display)))
@@ -62,10 +59,10 @@ def load_samples(exp: Experiment, pool: ModelPool) -> dict[str, list[tuple[str, 
     return out
 
 
-def attacked(attack: Attack, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
-    """The attacked variants of each sample: batched through ``pool`` for a model attack."""
+def attacked(attack: Attack, samples: Sequence[Sample], models: ModelSource) -> list[list[Sample]]:
+    """The attacked variants of each sample: batched through ``models`` for a model attack."""
     if isinstance(attack, ModelAttack):
-        return attack.apply_batch(samples, pool)
+        return attack.apply_batch(samples, models)
     return [attack.apply(s) for s in samples]
 
 

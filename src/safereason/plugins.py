@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from safereason.registry import Registry
-from safereason.types import Completion, Request, Sample, Verdict
-
-if TYPE_CHECKING:
-    from safereason.backends.pool import ModelPool
+from safereason.types import Completion, GenParams, Message, Request, Sample, Verdict
 
 
 @runtime_checkable
@@ -33,23 +30,43 @@ class Attack(Protocol):
     def apply(self, sample: Sample) -> list[Sample]: ...
 
 
+class ToolModel(Protocol):
+    """A model used as a tool: batches of conversations in, completions out, cached."""
+
+    def chat(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        params: GenParams | Sequence[GenParams],
+    ) -> list[Completion]: ...
+
+    def ask(
+        self, prompts: Sequence[str], params: GenParams, system: str | None = None
+    ) -> list[str]: ...
+
+
+class ModelSource(Protocol):
+    """Where plugins get the models they call: the run's pool (``backends.pool.ModelPool``)."""
+
+    def client(self, spec: Mapping[str, Any] | str) -> ToolModel: ...
+
+
 @runtime_checkable
 class ModelAttack(Attack, Protocol):
     """An attack that calls an attacker model: the runner gives it all samples at once.
 
     ``apply_batch`` returns one list of attacked samples per input sample, in order, asking
-    the attacker in one batch through the run's ``pool``. ``apply`` is a one-off that
+    the attacker in one batch through the run's ``models``. ``apply`` is a one-off that
     opens (and closes) a pool of its own.
     """
 
-    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]: ...
+    def apply_batch(self, samples: Sequence[Sample], models: ModelSource) -> list[list[Sample]]: ...
 
 
 @runtime_checkable
 class UsesModels(Protocol):
     """A plugin (a model-backed judge) that calls models: bound to the run's pool before use."""
 
-    def bind(self, pool: ModelPool) -> None: ...
+    def bind(self, models: ModelSource) -> None: ...
 
 
 @runtime_checkable

@@ -24,7 +24,7 @@ from safereason.plugins import attacks
 from safereason.types import GenParams, Sample
 
 if TYPE_CHECKING:
-    from safereason.backends.pool import ModelPool
+    from safereason.plugins import ModelSource
 
 
 _TOKEN = re.compile(r"[^\W_][\w'’-]*")
@@ -161,13 +161,13 @@ class Decomposition:
             return one_off(self, sample)
         return [self._attacked(sample, None)]
 
-    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
+    def apply_batch(self, samples: Sequence[Sample], models: ModelSource) -> list[list[Sample]]:
         if self.attacker is None:
             return [[self._attacked(s, None)] for s in samples]
         cfg = section("decomposition")
         params = GenParams(max_tokens=self.max_tokens, temperature=0.0, seed=0)
         prompts = [fill(cfg["prompt"], request=s.user_text) for s in samples]
-        raws = pool.client(self.attacker).ask(prompts, params, system=cfg["system"])
+        raws = models.client(self.attacker).ask(prompts, params, system=cfg["system"])
         return [[self._attacked(s, raw)] for s, raw in zip(samples, raws, strict=True)]
 
     def _attacked(self, sample: Sample, raw: str | None) -> Sample:

@@ -21,7 +21,7 @@ from safereason.plugins import attacks
 from safereason.types import GenParams, Message, Sample
 
 if TYPE_CHECKING:
-    from safereason.backends.pool import ModelPool
+    from safereason.plugins import ModelSource
 
 DEFAULT_ATTACKER: dict[str, Any] = {"name": "embedded"}
 
@@ -176,7 +176,7 @@ class PastTense:
     def apply(self, sample: Sample) -> list[Sample]:
         return one_off(self, sample)
 
-    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
+    def apply_batch(self, samples: Sequence[Sample], models: ModelSource) -> list[list[Sample]]:
         examples = tuple(str(ex["rewrite"]) for ex in section("past_tense")["examples"])
 
         def flaw(rewrite: str, original: str) -> str | None:
@@ -191,7 +191,7 @@ class PastTense:
         ]
         convs = [self.conversation(s.user_text) for s in samples for _ in variants]
         params = [p for _ in samples for p in variants]
-        replies = iter(pool.client(self.attacker).chat(convs, params))
+        replies = iter(models.client(self.attacker).chat(convs, params))
         return [
             [
                 _rewritten(self, s, next(replies).text, str, clean, flaw, variant=i)
@@ -235,13 +235,13 @@ class Translation:
     def apply(self, sample: Sample) -> list[Sample]:
         return one_off(self, sample)
 
-    def apply_batch(self, samples: Sequence[Sample], pool: ModelPool) -> list[list[Sample]]:
+    def apply_batch(self, samples: Sequence[Sample], models: ModelSource) -> list[list[Sample]]:
         cfg = section("translation")
         tid, text = resolve_template("translation", self.template, {"translated"})
         lang = self.language_name
         prompts = [fill(cfg["prompt"], request=s.user_text, language=lang) for s in samples]
         params = GenParams(max_tokens=self.max_tokens, temperature=0.0, seed=0)
-        raws = pool.client(self.attacker).ask(prompts, params, system=cfg["system"])
+        raws = models.client(self.attacker).ask(prompts, params, system=cfg["system"])
 
         def wrap(translated: str) -> str:
             return fill(text, translated=translated)

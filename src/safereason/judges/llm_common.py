@@ -11,8 +11,7 @@ from safereason.resources import data_yaml
 from safereason.types import Completion, GenParams, Message, Sample, Verdict
 
 if TYPE_CHECKING:
-    from safereason.backends.client import ModelClient
-    from safereason.backends.pool import ModelPool
+    from safereason.plugins import ModelSource, ToolModel
 
 Target = Literal["answer", "reasoning"]
 DEFAULT_MODEL: dict[str, Any] = {"name": "embedded"}
@@ -75,7 +74,7 @@ def plain(text: str) -> str:
 
 def score_with_model(
     name: str,
-    client: ModelClient,
+    client: ToolModel,
     pairs: Sequence[tuple[Sample, Completion]],
     target: Target,
     max_tokens: int,
@@ -123,22 +122,22 @@ class ModelBackedJudge:
     def __post_init__(self) -> None:
         check_model_spec(self.model)
 
-    def bind(self, pool: ModelPool) -> None:
-        """Take the judge model from ``pool`` (not part of the judge's config or identity)."""
+    def bind(self, models: ModelSource) -> None:
+        """Take the judge model from ``models`` (not part of the judge's config or identity)."""
         self.close()
-        self.__dict__["_pool"] = pool  # a frozen dataclass: its fields stay untouched
+        self.__dict__["_models"] = models  # a frozen dataclass: its fields stay untouched
 
     @property
-    def _client(self) -> ModelClient:
-        pool: ModelPool | None = self.__dict__.get("_pool")
-        if pool is None:
+    def _client(self) -> ToolModel:
+        models: ModelSource | None = self.__dict__.get("_models")
+        if models is None:
             from safereason.backends.pool import ModelPool
 
-            pool = self.__dict__["_pool"] = ModelPool.for_setting("default")
+            models = self.__dict__["_models"] = ModelPool.for_setting("default")
             self.__dict__["_own_pool"] = True
-        return pool.client(self.model)
+        return models.client(self.model)
 
     def close(self) -> None:
         """Close the pool the judge opened for itself, if it did (a bound one is its owner's)."""
         if self.__dict__.pop("_own_pool", False):
-            self.__dict__.pop("_pool").close()
+            self.__dict__.pop("_models").close()
