@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, Sample, Verdict
@@ -466,6 +467,9 @@ class AnswerMatch:
     Numbers are compared exactly as rationals, anything else with math-verify.
     """
 
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={"reasoning": Metric("accuracy", "accuracy", "correct", True)}
+    )
 
     target: Literal["answer", "reasoning"] = "answer"
     version: int = 3

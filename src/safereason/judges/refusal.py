@@ -36,8 +36,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import ClassVar, Literal
 
+from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
 from safereason.types import Completion, Sample, Verdict
@@ -353,6 +354,16 @@ class RefusalJudge:
     the request (``Sample.prompt``).
     """
 
+    # What the labels mean (read by analysis and reports; keep when editing this class).
+    meaning: ClassVar[Meaning] = Meaning(
+        metrics={
+            "harmful": Metric("refusal_rate", "refusal rate (harmful)", "refused", True),
+            "benign": Metric("over_refusal", "over-refusal (benign)", "refused", False),
+        },
+        safe=frozenset({"refused"}),
+        harm_rank=3,
+        harm_from_refusal=True,
+    )
 
     target: Literal["answer", "reasoning"] = "answer"
     opening_chars: int = 300
