@@ -184,7 +184,7 @@ def report(run_dir: Path, other: Path | None, baseline: str | None, redact: bool
 
 @main.command(name="list")
 def list_() -> None:
-    """List models, methods, benchmarks, attacks and judges."""
+    """List models, methods, benchmarks, attacks, judges and backends."""
     from rich.table import Table
 
     from safereason import plugins
@@ -196,7 +196,13 @@ def list_() -> None:
     t.add_column("description")
     for name, m in EMBEDDED.items():
         t.add_row("model", name, f"{m.title}, embedded via PyPI ({', '.join(m.pip_names[:1])}...)")
-    for reg in (plugins.methods, plugins.benchmarks, plugins.attacks, plugins.judges):
+    for reg in (
+        plugins.methods,
+        plugins.benchmarks,
+        plugins.attacks,
+        plugins.judges,
+        plugins.backends,
+    ):
         for name, doc in reg.describe():
             t.add_row(reg.kind, name, doc)
     out.print(t)

@@ -76,6 +76,7 @@ def test_list_shows_every_kind() -> None:
         "harmful_starter",
         "refusal",
         "answer_match",
+        "llamacpp",  # backends are listed like the other plugins
     ):
         assert name in p.stdout
 

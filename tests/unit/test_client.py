@@ -119,3 +119,52 @@ def test_cache_path_follows_the_experiment_setting(tmp_path: Path) -> None:
     assert cache_path(str(tmp_path / "c.sqlite")) == tmp_path / "c.sqlite"
     run_store = tmp_path / "store.sqlite"
     assert cache_path(str(run_store), run_store) is None  # the run's own store is no cache
+
+
+# --- the run's pool ---------------------------------------------------------------------
+
+
+def _judged_run(tmp_path: Path, cache: str | None) -> tuple[list[str], Path]:
+    """A run whose harmful samples go to two judges on one fake judge model."""
+    import yaml
+
+    from safereason.config import load_experiment
+    from safereason.runner import Runner
+    from tests.conftest import fake_experiment
+
+    judge_model = {"name": "judge-model", "backend": "fake", "default": "safe"}
+    doc = yaml.safe_load(fake_experiment(tmp_path, n_math=1, n_harm=2, cache=cache))
+    doc["judges"] = {
+        "harmful": [
+            {"name": "guard", "model": judge_model},
+            {"name": "guard", "model": judge_model, "target": "reasoning", "label": "g2"},
+        ]
+    }
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    opened: list[str] = []
+    real = factory.open_backend
+
+    def counting(handle: Any) -> Any:
+        opened.append(handle.label)
+        return real(handle)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(factory, "open_backend", counting)
+        Runner(load_experiment(path), tmp_path / "run", progress=False).run()
+    return opened, tmp_path / "run"
+
+
+def test_a_run_loads_a_judge_model_once_for_all_its_judges(tmp_path: Path) -> None:
+    opened, _ = _judged_run(tmp_path, cache=str(tmp_path / "cache.sqlite"))
+    assert opened.count("judge-model") == 1
+    store = Store(tmp_path / "cache.sqlite")
+    try:  # the judge model's replies are in the experiment's cache
+        assert store.count("generations") > 0
+    finally:
+        store.close()
+
+
+def test_cache_null_keeps_the_judge_models_replies_out_of_every_cache(tmp_path: Path) -> None:
+    _judged_run(tmp_path, cache=None)
+    assert not default_generation_cache().exists()
