@@ -153,7 +153,8 @@ class Store:
         """One typed row per plan item: its coordinates, sample, completion and verdicts.
 
         Each row carries the run's judges (spec, the text each reads and what its labels
-        mean) as the run manifest recorded them under ``judges``.
+        mean) as the run manifest recorded them under ``judges``; its verdicts are listed
+        in that order (the experiment's), whatever order the judges finished in.
         """
         judges = {
             k: JudgeInfo.from_dict(d) for k, d in (self.get_meta("judges") or {}).items()
@@ -169,6 +170,14 @@ class Store:
             " JOIN verdicts v ON v.key = iv.verdict_key"
         ):
             verdicts.setdefault(item_id, {})[judge] = Verdict.from_dict(json.loads(v))
+        # judges finish in any order: list verdicts in the experiment's order of judges
+        rank = {k: i for i, k in enumerate(judges)}
+
+        def order(kv: tuple[str, Verdict]) -> tuple[int, str]:
+            return rank.get(kv[0], len(rank)), kv[0]
+
+        for item_id, vs in verdicts.items():
+            verdicts[item_id] = dict(sorted(vs.items(), key=order))
         return [
             ResultRow(
                 item_id,
