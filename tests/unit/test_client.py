@@ -168,3 +168,20 @@ def test_a_run_loads_a_judge_model_once_for_all_its_judges(tmp_path: Path) -> No
 def test_cache_null_keeps_the_judge_models_replies_out_of_every_cache(tmp_path: Path) -> None:
     _judged_run(tmp_path, cache=None)
     assert not default_generation_cache().exists()
+
+
+def test_close_stops_every_engine_even_if_one_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    stopped: list[str] = []
+
+    def close(self: FakeBackend) -> None:
+        stopped.append(self.default)
+        if self.default == "a":
+            raise RuntimeError("cannot stop a")
+
+    monkeypatch.setattr(FakeBackend, "close", close)
+    pool = ModelPool(None)
+    for name in ("a", "b"):
+        pool.client({**SPEC, "default": name}).ask(["x"], GenParams())
+    with pytest.raises(RuntimeError, match="cannot stop a"):
+        pool.close()
+    assert sorted(stopped) == ["a", "b"] and pool.started == []

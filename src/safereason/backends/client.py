@@ -146,6 +146,6 @@ class ModelClient:
     def stop(self) -> None:
         """Stop the engine if one was started (a later call starts it again)."""
         with self._lock:
-            if self._backend is not None:
-                self._backend.close()
-                self._backend = None
+            backend, self._backend = self._backend, None
+            if backend is not None:
+                backend.close()

@@ -80,8 +80,14 @@ class ModelPool:
         """
         with self._lock:
             clients = list(self._clients.values())
-        for c in clients:
-            c.stop()
+        error: BaseException | None = None
+        for c in clients:  # every engine is stopped even if one fails to stop
+            try:
+                c.stop()
+            except BaseException as e:  # re-raised below, after the others are stopped
+                error = error or e
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         """Stop every engine and close the cache connection; the pool is unusable after."""
