@@ -14,13 +14,32 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from safereason.errors import SafereasonError, did_you_mean
 
 if TYPE_CHECKING:
-    from safereason.config import ModelRef
     from safereason.plugins import Backend
+
+
+class ModelEntry(Protocol):
+    """A model entry of an experiment (``config.ModelRef``): what backends read of it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def backend(self) -> str: ...
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The backend's options (every key but name, label and backend)."""
+        ...
+
+    @property
+    def display(self) -> str:
+        """The label in tables."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -59,10 +78,10 @@ class Engine:
 
     capabilities: Capabilities
     options: Callable[[], set[str]]
-    prepare: Callable[[ModelRef], ModelHandle]
+    prepare: Callable[[ModelEntry], ModelHandle]
     open: Callable[[ModelHandle], Backend]
     check_name: Callable[[str], None] = field(default=lambda name: None)
-    capabilities_of: Callable[[ModelRef], Capabilities] | None = None
+    capabilities_of: Callable[[ModelEntry], Capabilities] | None = None
 
 
 def register_backend(name: str, cls: type[Any], engine: Engine) -> Engine:
@@ -96,13 +115,13 @@ def engine(backend: str) -> Engine:
     return eng
 
 
-def capabilities(ref: ModelRef) -> Capabilities:
+def capabilities(ref: ModelEntry) -> Capabilities:
     """What the backend of a model entry can honour (nothing is loaded)."""
     eng = engine(ref.backend)
     return eng.capabilities_of(ref) if eng.capabilities_of is not None else eng.capabilities
 
 
-def check_model(ref: ModelRef) -> None:
+def check_model(ref: ModelEntry) -> None:
     """Fail early on an unknown backend, backend option or model name (nothing is loaded)."""
     eng = engine(ref.backend)
     allowed = eng.options()
@@ -115,7 +134,7 @@ def check_model(ref: ModelRef) -> None:
     eng.check_name(ref.name)
 
 
-def prepare_model(ref: ModelRef) -> ModelHandle:
+def prepare_model(ref: ModelEntry) -> ModelHandle:
     """Resolve a model's weights (assembling or downloading them if needed) and identity."""
     check_model(ref)
     return engine(ref.backend).prepare(ref)

@@ -14,7 +14,7 @@ from safereason.registry import field_names
 from safereason.types import Completion, Request
 
 if TYPE_CHECKING:
-    from safereason.config import ModelRef
+    from safereason.backends.factory import ModelEntry
 
 
 @dataclass
@@ -67,7 +67,7 @@ class FakeBackend:
         """Nothing to release."""
 
 
-def _prepare(ref: ModelRef) -> ModelHandle:
+def _prepare(ref: ModelEntry) -> ModelHandle:
     fake = FakeBackend(**ref.options)
     return ModelHandle(ref.display, "fake", fake.identity(), None, ref.options)
 

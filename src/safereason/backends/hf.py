@@ -45,7 +45,7 @@ from safereason.models.weights import HUB_ID, resolve_adapter, resolve_gguf_file
 from safereason.types import Completion, GenParams, Message, Request
 
 if TYPE_CHECKING:
-    from safereason.config import ModelRef
+    from safereason.backends.factory import ModelEntry
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
@@ -373,7 +373,7 @@ def check_name(name: str) -> None:
     )
 
 
-def _prepare(ref: ModelRef) -> ModelHandle:
+def _prepare(ref: ModelEntry) -> ModelHandle:
     from safereason.models.embedded import EMBEDDED
 
     opts = dict(ref.options)

@@ -21,7 +21,7 @@ from safereason.reasoning_split import split_reasoning
 from safereason.types import Completion, Request
 
 if TYPE_CHECKING:
-    from safereason.config import ModelRef
+    from safereason.backends.factory import ModelEntry
 
 
 class LlamaCppBackend:
@@ -205,7 +205,7 @@ def _check_name(name: str) -> None:
         )
 
 
-def _prepare(ref: ModelRef) -> ModelHandle:
+def _prepare(ref: ModelEntry) -> ModelHandle:
     from safereason.models.resolve import resolve_gguf
 
     resolved = resolve_gguf(ref.name)

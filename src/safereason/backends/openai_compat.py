@@ -27,7 +27,7 @@ from safereason.reasoning_split import split_reasoning
 from safereason.types import Completion, Request
 
 if TYPE_CHECKING:
-    from safereason.config import ModelRef
+    from safereason.backends.factory import ModelEntry
 
 FAILED = "failed"
 
@@ -164,7 +164,7 @@ def _error(r: Request, reason: str, start: float, detail: str = "") -> Completio
     )
 
 
-def _prepare(ref: ModelRef) -> ModelHandle:
+def _prepare(ref: ModelEntry) -> ModelHandle:
     base_url = ref.options.get("base_url", "http://127.0.0.1:8000/v1")
     identity = {
         "engine": "openai",

@@ -24,7 +24,7 @@ from safereason.errors import SafereasonError
 from safereason.types import Completion, Request
 
 if TYPE_CHECKING:
-    from safereason.config import ModelRef
+    from safereason.backends.factory import ModelEntry
 
 
 class _Worker:
@@ -164,7 +164,7 @@ _OWN = {
 }
 
 
-def _prepare(ref: ModelRef) -> ModelHandle:
+def _prepare(ref: ModelEntry) -> ModelHandle:
     from safereason.config import ModelRef
 
     inner_ref = ModelRef.model_validate(
@@ -191,7 +191,7 @@ def _open(handle: ModelHandle) -> RayBackend:
     return RayBackend(inner, **opts)
 
 
-def _capabilities(ref: ModelRef) -> Capabilities:
+def _capabilities(ref: ModelEntry) -> Capabilities:
     """The inner engine's capabilities, streamed and remote."""
     from safereason.backends.factory import capabilities
     from safereason.config import ModelRef

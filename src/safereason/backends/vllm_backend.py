@@ -35,7 +35,7 @@ from safereason.models.weights import resolve_adapter, resolve_weights
 from safereason.types import Completion, GenParams, Message, Request
 
 if TYPE_CHECKING:
-    from safereason.config import ModelRef
+    from safereason.backends.factory import ModelEntry
 
 VLLM_DTYPES = ("auto", "float32", "bfloat16", "float16", "half")
 
@@ -197,7 +197,7 @@ def _check_name(name: str) -> None:
     check_name(name)
 
 
-def _prepare(ref: ModelRef) -> ModelHandle:
+def _prepare(ref: ModelEntry) -> ModelHandle:
     opts = dict(ref.options)
     dtype = str(opts.get("dtype", "auto"))
     if dtype not in VLLM_DTYPES:
