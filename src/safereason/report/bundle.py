@@ -32,7 +32,8 @@ from safereason.analysis.tradeoff import Tradeoff, tradeoff
 from safereason.errors import SafereasonError
 from safereason.meaning import Metric
 from safereason.report.examples import Transcript, examples
-from safereason.report.published import PublishedTable, published_comparison
+from safereason.report.literature import published_comparison
+from safereason.report.literature_table import PublishedTable
 from safereason.results import ResultRow
 
 

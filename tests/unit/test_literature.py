@@ -8,7 +8,7 @@ import pytest
 
 from safereason.analysis.metrics import wilson
 from safereason.config import Experiment
-from safereason.report.published import (
+from safereason.report.literature import (
     PublishedTable,
     harm_judge,
     published_comparison,

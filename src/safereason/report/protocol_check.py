@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from safereason.config import DEFAULT_JUDGES
-from safereason.report.published import DASH, PublishedRow
+from safereason.report.literature_table import DASH, PublishedRow
 
 HARMBENCH_CLS_MODEL = "cais/HarmBench-Llama-2-13b-cls"
 

@@ -20,62 +20,17 @@ judge, which counts any non-refusal as unsafe) that judged harmful answers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from safereason.analysis.cells import wilson
 from safereason.analysis.tradeoff import correlations
+from safereason.report.literature_table import DASH, PublishedRow, PublishedTable
+from safereason.report.protocol_check import setup_rows
 from safereason.resources import data_yaml
 from safereason.results import JudgeInfo, ResultRow
 from safereason.types import Verdict
-
-DASH = "—"
-
-
-@dataclass(frozen=True)
-class PublishedRow:
-    """One published figure beside our value for it."""
-
-    id: str
-    figure: str
-    published: str
-    ours: str
-    note: str = ""
-    value: float | None = None
-    lo: float | None = None
-    hi: float | None = None
-    n: int | None = None
-    p: float | None = None
-    model: str | None = None
-    attack: str | None = None
-    agrees: bool | None = None  # ours matches (in CI / meets the bound); None: not comparable
-
-
-@dataclass
-class PublishedTable:
-    """The comparison table, as data and as Markdown."""
-
-    title: str
-    rows: list[PublishedRow] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-    def markdown(self) -> str:
-        """A Markdown table: figure, published, ours (95% CI, n), note."""
-        lines = [
-            f"### {self.title}",
-            "",
-            "| figure | published | ours (95% CI, n) | note |",
-            "|---|---|---|---|",
-        ]
-        for r in self.rows:
-            cells = [r.figure, r.published, r.ours, r.note]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-        return "\n".join(lines) + "\n"
-
 
 # --- reading verdicts -------------------------------------------------------------------
 
@@ -303,7 +258,6 @@ def published_comparison(
     published: Mapping[str, Any] | None = None,
 ) -> PublishedTable:
     """The table for a run's results rows (``Store.results()``) and resolved experiment."""
-    from safereason.report.published_setup import setup_rows
 
     pub = published if published is not None else data_yaml("published.yaml")
     figs = list(pub.get("figures", []))
