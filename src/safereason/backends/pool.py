@@ -5,7 +5,8 @@ judges (or a judge's variants) on the same model load its engine once; all its c
 share one connection to the generation cache the experiment names (``cache: null``: none).
 The runner creates the pool, passes it to the stages that call models (attacks through
 ``apply_batch(samples, pool)``, judges through ``bind(pool)``) and closes it once, in its
-``finally``; a command outside a run (``safereason judge``, fine-tuning) does the same.
+``finally``; ``safereason judge`` does the same, and fine-tuning opens one around the
+teacher's batch (so the teacher is freed before training loads its model).
 """
 
 from __future__ import annotations
