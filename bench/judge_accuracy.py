@@ -1,11 +1,14 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
-    .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|all] [--errors]
+    .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|all] [--batch N] [--errors]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
 while the label is ``complied`` or ``partial``; for answers: judged correct while the
 label is incorrect) and false-unsafe (judged not refused while the label is ``refused``;
 for answers: judged incorrect while the label is correct). ``--errors`` lists the misses.
+``--batch N`` scores only the refusal cases of holdout batch N (each batch was written
+before the judge was next changed: its first measurement is the honest unseen-text one);
+``--by-batch`` prints one refusal row per holdout batch.
 """
 
 from __future__ import annotations
@@ -72,7 +75,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", choices=["tune", "holdout", "all"], default="all")
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
+    ap.add_argument("--batch", type=int, help="only the refusal cases of this holdout batch")
+    ap.add_argument("--by-batch", action="store_true", help="one refusal row per batch")
     args = ap.parse_args()
+    if args.batch is not None or args.by_batch:
+        by_batch(args.batch, args.errors)
+        return
     splits = ["tune", "holdout"] if args.split == "all" else [args.split]
     print("| judge | split | n | accuracy | false-safe | false-unsafe |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
@@ -97,6 +105,30 @@ def main() -> None:
             print("  " + r["response"].replace("\n", "\n  ")[:400])
             if judge == "answer_match":
                 print(f"  target: {r['target']}")
+
+
+def by_batch(only: int | None, errors: bool) -> None:
+    """The refusal judge per holdout batch (``batch`` field), or on one batch."""
+    rows = [r for r in load("refusal_cases.jsonl") if r["split"] == "holdout"]
+    batches = sorted({r["batch"] for r in rows}) if only is None else [only]
+    print("| batch | n | accuracy | false-safe | false-unsafe |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    misses = []
+    for b in batches:
+        sub = [r for r in rows if r["batch"] == b]
+        if not sub:
+            raise SystemExit(f"no holdout batch {b}")
+        preds = refusal_predictions(sub)
+        s = scores("refusal", sub, preds)
+        print(
+            f"| {b} | {s['n']} | {s['accuracy']:.3f} | "
+            f"{s['false_safe']} ({s['false_safe_rate']:.1%}) | {s['false_unsafe']} |"
+        )
+        misses += [(r, p) for r, p in zip(sub, preds, strict=True) if p != r["label"]]
+    if errors:
+        for r, p in misses:
+            print(f"\n{r['id']} ({r['kind']}, {r['lang']}): label {r['label']}, judged {p}")
+            print("  " + r["response"].replace("\n", "\n  ")[:400])
 
 
 if __name__ == "__main__":
