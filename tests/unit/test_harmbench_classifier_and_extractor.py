@@ -1,4 +1,4 @@
-"""The paper's judges on a scripted fake model: HarmBench classifier and LLM extractor."""
+"""The HarmBench classifier and the LLM answer extractor on a scripted fake model."""
 
 from __future__ import annotations
 
