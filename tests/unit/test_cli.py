@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import fake_experiment
 
 
@@ -81,16 +83,39 @@ def test_list_shows_every_kind() -> None:
         assert name in p.stdout
 
 
+# The CLI in a child process whose fake backend, once it has answered two requests, says
+# so in a marker file and holds the next one until the test's Ctrl-C arrives: the test
+# waits on that condition, not on how fast either process runs.
+HOLD_AFTER_TWO = """
+import sys, time
+from pathlib import Path
+from safereason.backends.fake import FakeBackend
+from safereason.cli import main
+
+marker = Path(sys.argv[1])
+real = FakeBackend.generate
+
+def generate(self, requests):
+    if self.calls >= 2:
+        marker.touch()
+        time.sleep(120)  # until Ctrl-C
+    return real(self, requests)
+
+FakeBackend.generate = generate
+main(args=sys.argv[2:], prog_name="safereason")
+"""
+
+
 def test_ctrl_c_keeps_what_was_stored_and_resumes(tmp_path: Path) -> None:
     import signal
-    import sqlite3
     import time
 
+    from safereason.store import Store
+
     cfg = tmp_path / "e.yaml"
-    text = fake_experiment(tmp_path, cache=None, batch_size=1)
-    # 0.6 s a request: the run outlasts the wait for its first rows on a loaded machine too
-    cfg.write_text(text.replace("backend: fake", "backend: fake\n  delay_s: 0.6"))
-    cmd = [sys.executable, "-m", "safereason.cli", "run", str(cfg), "--no-progress"]
+    cfg.write_text(fake_experiment(tmp_path, cache=None, batch_size=1))
+    marker = tmp_path / "two-answered"
+    cmd = [sys.executable, "-c", HOLD_AFTER_TWO, str(marker), "run", str(cfg), "--no-progress"]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -100,21 +125,20 @@ def test_ctrl_c_keeps_what_was_stored_and_resumes(tmp_path: Path) -> None:
         # its children inherit that; a user's terminal does not
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    db = tmp_path / "runs" / "t" / "store.sqlite"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if sqlite3.connect(db).execute("SELECT COUNT(*) FROM generations").fetchone()[0] >= 2:
-                break
-        except sqlite3.Error:
-            pass
-        time.sleep(0.1)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not marker.exists():
+        proc.kill()
+        pytest.fail(f"the run never reached its third request: {proc.communicate()[1]}")
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
     lines = [x for x in stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and "run the same command again to resume" in lines[0], stderr
-    stored = sqlite3.connect(db).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
-    assert 2 <= stored < 14
+    store = Store(tmp_path / "runs" / "t" / "store.sqlite")
+    stored = store.count("generations")
+    store.close()
+    assert stored == 2  # both answered requests, committed one per batch
     done = sr("run", str(cfg), "--no-progress")
     assert done.returncode == 0 and f"reused {stored} from the store" in done.stdout
