@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from safereason.backends.factory import ModelHandle
 from safereason.backends.ray_backend import RayBackend
 from safereason.errors import SafereasonError
 from safereason.types import Completion, GenParams, Message, Request
@@ -40,7 +43,22 @@ class Actor:
 
 
 class FakeRay:
+    """Stands in for the ``ray`` module: a cluster that is up, actors from a given list."""
+
     exceptions = SimpleNamespace(RayActorError=ActorError, ActorUnavailableError=Unavailable)
+
+    def __init__(self, actors: list[Actor]) -> None:
+        self.actors = list(actors)
+
+    @staticmethod
+    def is_initialized() -> bool:
+        return True
+
+    def remote(self, **resources: Any) -> Any:
+        def decorate(cls: type) -> Any:  # RayBackend asks for one actor at a time
+            return SimpleNamespace(remote=lambda inner: self.actors.pop(0))
+
+        return decorate
 
     @staticmethod
     def wait(refs: list[Ref], num_returns: int, timeout: float | None) -> tuple[list[Ref], list]:
@@ -52,16 +70,21 @@ class FakeRay:
             raise ref.result
         return ref.result
 
+    @staticmethod
+    def kill(actor: Actor) -> None:
+        pass
 
-def _backend(actors: list[Actor], **kw: Any) -> RayBackend:
-    b = object.__new__(RayBackend)
-    b._ray = FakeRay
-    b.actors = actors
-    b.shard_size = 1
-    b.max_attempts = kw.get("max_attempts", 3)
-    b.restart_timeout_s = kw.get("restart_timeout_s", 600.0)
-    b.retried_shards = 0
-    return b
+
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch) -> Callable[..., RayBackend]:
+    """A RayBackend built as the factory builds one, over :class:`FakeRay`'s actors."""
+
+    def build(actors: list[Actor], **kw: Any) -> RayBackend:
+        monkeypatch.setitem(sys.modules, "ray", FakeRay(actors))
+        inner = ModelHandle("m", "fake", {"engine": "fake"}, None, {})
+        return RayBackend(inner, actors=len(actors), shard_size=1, **kw)
+
+    return build
 
 
 def _reqs(n: int) -> list[Request]:
@@ -71,21 +94,23 @@ def _reqs(n: int) -> list[Request]:
     ]
 
 
-def test_a_restarting_actor_rests_and_nothing_is_lost() -> None:
+def test_a_restarting_actor_rests_and_nothing_is_lost(backend: Callable[..., RayBackend]) -> None:
     down, up = Actor(fail=5), Actor()
-    b = _backend([down, up])
+    b = backend([down, up])
     out = b.generate(_reqs(6))
     assert [c.key for c in out] == [f"k{i}" for i in range(6)]
     assert b.retried_shards >= 1 and up.calls >= 5  # the healthy actor took the work
 
 
-def test_a_shard_that_kills_its_actor_fails_after_max_attempts() -> None:
-    b = _backend([Actor(fail=10, error=ActorError)], max_attempts=3)
+def test_a_shard_that_kills_its_actor_fails_after_max_attempts(
+    backend: Callable[..., RayBackend],
+) -> None:
+    b = backend([Actor(fail=10, error=ActorError)], max_attempts=3)
     with pytest.raises(SafereasonError, match="failed 3 times"):
         b.generate(_reqs(1))
 
 
-def test_an_actor_down_too_long_fails_the_run() -> None:
-    b = _backend([Actor(fail=10**6)], restart_timeout_s=0.0)
+def test_an_actor_down_too_long_fails_the_run(backend: Callable[..., RayBackend]) -> None:
+    b = backend([Actor(fail=10**6)], restart_timeout_s=0.0)
     with pytest.raises(SafereasonError, match="failed"):
         b.generate(_reqs(1))
