@@ -4,16 +4,20 @@ A test gives the fields it cares about; the rest get neutral defaults. Each verd
 judge is described as the run manifest would describe it: the registered judge's
 declared meaning, the text it reads (``details.target`` or a ``target=`` option in the
 verdict key) and a spec that tells apart configurations (options in the key, or a label).
+:func:`run_results` and :func:`stored_generations` read a real run's store the public way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, cast
 
 from safereason import plugins
+from safereason.errors import SafereasonError
 from safereason.meaning import GENERIC, Meaning
 from safereason.results import JudgeInfo, ResultRow
+from safereason.store import Store
 from safereason.types import Completion, Message, Sample, Target, Verdict
 
 
@@ -89,3 +93,26 @@ def result_row(d: Mapping[str, Any]) -> ResultRow:
 def result_rows(dicts: Iterable[Mapping[str, Any]]) -> list[ResultRow]:
     """:func:`result_row` of each dict."""
     return [result_row(d) for d in dicts]
+
+
+def run_results(run_dir: Path) -> list[ResultRow]:
+    """The typed rows a run's store holds (:meth:`Store.results`)."""
+    store = Store(run_dir / "store.sqlite")
+    try:
+        return store.results()
+    finally:
+        store.close()
+
+
+def stored_generations(path: Path) -> int:
+    """How many generations a store holds; 0 while a starting run has not made it yet."""
+    if not path.exists():
+        return 0
+    try:
+        store = Store(path)
+    except SafereasonError:  # being created this moment
+        return 0
+    try:
+        return store.count("generations")
+    finally:
+        store.close()

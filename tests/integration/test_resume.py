@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.held_cli import held_cli, wait_until_held
+from tests.rows import run_results, stored_generations
+
+LLAMACPP = "safereason.backends.llamacpp:LlamaCppBackend"
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -48,14 +51,6 @@ def _cmd(cfg: Path, out: Path) -> list[str]:
     ]
 
 
-def _count(db: Path) -> int:
-    try:
-        con = sqlite3.connect(db, timeout=1)
-        return int(con.execute("SELECT COUNT(*) FROM generations").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
 def _results(run: Path) -> dict[str, tuple[str, dict[str, str]]]:
     rows = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
     return {
@@ -71,24 +66,23 @@ def test_kill_9_then_resume_matches_uninterrupted_run(
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     subprocess.run(_cmd(cfg, clean), check=True, capture_output=True, timeout=600)
 
-    proc = subprocess.Popen(_cmd(cfg, killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while _count(killed / "store.sqlite") < 4 and time.time() < deadline:
-        assert proc.poll() is None, "the run finished before it could be killed"
-        time.sleep(0.2)
+    # the engine holds its fifth request until the kill: exactly four are stored
+    marker = tmp_path / "four-answered"
+    held = held_cli(marker, 4, LLAMACPP, *_cmd(cfg, killed)[3:])
+    proc = subprocess.Popen(held, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until_held(proc, marker)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    stored = _count(killed / "store.sqlite")
-    assert 4 <= stored < 16
+    proc.communicate()
+    stored = stored_generations(killed / "store.sqlite")
+    assert stored == 4
 
     again = subprocess.run(_cmd(cfg, killed), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert f"reused {stored} from the store" in again.stdout
 
     assert _results(killed) == _results(clean)
-    con = sqlite3.connect(killed / "store.sqlite")
-    assert con.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM generations").fetchone() == (
-        16,
-        16,
-    )
-    assert con.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 16
+    rows = run_results(killed)
+    gen_keys = {r.gen_key for r in rows}
+    assert len(rows) == 16 and len(gen_keys) == 16
+    assert all(r.completion is not None for r in rows)
+    assert stored_generations(killed / "store.sqlite") == 16  # each request stored once

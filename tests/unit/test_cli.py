@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import fake_experiment
+from tests.held_cli import held_cli, wait_until_held
+
+FAKE = "safereason.backends.fake:FakeBackend"
 
 
 def sr(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -83,39 +84,16 @@ def test_list_shows_every_kind() -> None:
         assert name in p.stdout
 
 
-# The CLI in a child process whose fake backend, once it has answered two requests, says
-# so in a marker file and holds the next one until the test's Ctrl-C arrives: the test
-# waits on that condition, not on how fast either process runs.
-HOLD_AFTER_TWO = """
-import sys, time
-from pathlib import Path
-from safereason.backends.fake import FakeBackend
-from safereason.cli import main
-
-marker = Path(sys.argv[1])
-real = FakeBackend.generate
-
-def generate(self, requests):
-    if self.calls >= 2:
-        marker.touch()
-        time.sleep(120)  # until Ctrl-C
-    return real(self, requests)
-
-FakeBackend.generate = generate
-main(args=sys.argv[2:], prog_name="safereason")
-"""
-
-
 def test_ctrl_c_keeps_what_was_stored_and_resumes(tmp_path: Path) -> None:
     import signal
-    import time
 
     from safereason.store import Store
 
     cfg = tmp_path / "e.yaml"
     cfg.write_text(fake_experiment(tmp_path, cache=None, batch_size=1))
+    # the fake backend holds its third request until the Ctrl-C arrives
     marker = tmp_path / "two-answered"
-    cmd = [sys.executable, "-c", HOLD_AFTER_TWO, str(marker), "run", str(cfg), "--no-progress"]
+    cmd = held_cli(marker, 2, FAKE, "run", str(cfg), "--no-progress")
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -125,12 +103,7 @@ def test_ctrl_c_keeps_what_was_stored_and_resumes(tmp_path: Path) -> None:
         # its children inherit that; a user's terminal does not
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.monotonic() + 120
-    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not marker.exists():
-        proc.kill()
-        pytest.fail(f"the run never reached its third request: {proc.communicate()[1]}")
+    wait_until_held(proc, marker)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130

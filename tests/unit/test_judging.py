@@ -18,9 +18,9 @@ from safereason.config import load_experiment
 from safereason.judging import may_overlap
 from safereason.results import ResultRow
 from safereason.runner import Runner
-from safereason.store import Store
 from safereason.types import Completion, Request, Sample, Verdict
 from tests.conftest import fake_experiment
+from tests.rows import run_results
 
 GUARD = {
     "name": "guard",
@@ -44,14 +44,6 @@ def _run(path: Path) -> Any:
     exp = load_experiment(path)
     run_dir = Path(exp.output_dir) / exp.name
     return Runner(exp, run_dir, progress=False).run(), run_dir
-
-
-def _results(run_dir: Path) -> list[ResultRow]:
-    store = Store(run_dir / "store.sqlite")
-    try:
-        return store.results()
-    finally:
-        store.close()
 
 
 def _judged_by(row: ResultRow) -> list[str]:
@@ -139,7 +131,7 @@ def test_judges_score_while_generation_continues(
     assert set(tl.first) == {"refusal", "guard"}
     assert (tl.first["refusal"] < N) is refusal_overlaps, tl.first
     assert (tl.first["guard"] < N) is guard_overlaps, tl.first
-    rows = _results(run_dir)
+    rows = run_results(run_dir)
     assert len(rows) == N and all(_judged_by(r) == ["guard", "refusal"] for r in rows)
 
 
@@ -148,10 +140,10 @@ def test_every_item_linked_and_rerun_reuses_all(
 ) -> None:
     path = write_yaml(_exp(tmp_path, True))
     _, run_dir = _run(path)
-    first = _results(run_dir)
+    first = run_results(run_dir)
     outcome, run_dir = _run(path)
     assert outcome.generated == 0 and outcome.judged == 0 and outcome.verdicts_reused == 12
-    rows = _results(run_dir)
+    rows = run_results(run_dir)
     assert len(rows) == N and all(_judged_by(r) == ["guard", "refusal"] for r in rows)
     assert [r.verdicts for r in rows] == [r.verdicts for r in first]
 
@@ -165,7 +157,7 @@ def test_identical_requests_judged_once_and_linked_to_both_items(
     outcome, run_dir = _run(write_yaml(yaml.safe_dump(spec)))
     assert outcome.plan_size == 12 and outcome.unique_requests == 6
     assert outcome.judged == 12  # 6 generations x 2 judges
-    rows = _results(run_dir)
+    rows = run_results(run_dir)
     assert len(rows) == 12 and all(_judged_by(r) == ["guard", "refusal"] for r in rows)
     by_method: dict[str, dict[str, ResultRow]] = {}
     for r in rows:
