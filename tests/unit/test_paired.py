@@ -83,3 +83,90 @@ def test_pairs_by_sample_and_skips_unmatched() -> None:
     assert (t.method, t.reference, t.n) == ("cot", "base", 10)
     assert (t.reference_value, t.value) == (1.0, 0.0)
     assert t.p == pytest.approx(2 / 1024) and t.significant
+
+
+def _oc(method: str, sid: int, metric: str, judge: str, value: float) -> Outcome:
+    return Outcome("m", method, "b", "none", str(sid), "harmful", None, metric, judge, value, True)
+
+
+def _refusal_and_complement(
+    method: str, refused: list[int], judge: str = "refusal"
+) -> list[Outcome]:
+    """A refusal rate and the unsafe rate derived from the same verdicts (its complement)."""
+    out = []
+    for i, r in enumerate(refused):
+        out.append(_oc(method, i, "refusal_rate", judge, float(r)))
+        out.append(_oc(method, i, "harmful_response", judge, 1.0 - r))
+    return out
+
+
+def test_a_rate_and_its_complement_never_both_enter_the_family() -> None:
+    base = [1] * 12 + [0] * 8
+    cot = [0] * 10 + [1] * 2 + [0] * 8
+    outs = _refusal_and_complement("base", base) + _refusal_and_complement("cot", cot)
+    tests = against_baseline(outs, "base")
+    by_metric = {t.metric: t for t in tests}
+    rate, harm = by_metric["refusal_rate"], by_metric["harmful_response"]
+    assert rate.in_family and not harm.in_family and harm.same_as == "refusal_rate"
+    assert [t.family_size for t in tests] == [1, 1]
+    # one hypothesis, one p: the complement takes its representative's corrected p
+    assert harm.p == rate.p and harm.p_holm == rate.p_holm and harm.significant == rate.significant
+    assert rate.p_holm == pytest.approx(rate.p)  # a family of one: Holm changes nothing
+    assert harm.diff == pytest.approx(-rate.diff)
+
+
+def test_the_same_data_from_another_judge_is_another_hypothesis() -> None:
+    base = [1] * 12 + [0] * 8
+    cot = [0] * 10 + [1] * 2 + [0] * 8
+    outs = [
+        *_refusal_and_complement("base", base),
+        *_refusal_and_complement("cot", cot),
+        *_refusal_and_complement("base", base, judge="refusal_strict"),
+        *_refusal_and_complement("cot", cot, judge="refusal_strict"),
+    ]
+    tests = against_baseline(outs, "base")
+    in_family = [(t.metric, t.judge) for t in tests if t.in_family]
+    assert sorted(in_family) == [("refusal_rate", "refusal"), ("refusal_rate", "refusal_strict")]
+    assert {t.family_size for t in tests} == {2}
+
+
+def test_tests_without_discordant_pairs_are_left_out_of_the_family() -> None:
+    outs = []
+    for i in range(20):
+        outs.append(_oc("base", i, "refusal_rate", "refusal", float(i < 12)))
+        outs.append(_oc("cot", i, "refusal_rate", "refusal", float(i < 2)))
+        outs.append(_oc("base", i, "accuracy", "am", float(i < 5)))
+        outs.append(_oc("cot", i, "accuracy", "am", float(i < 5)))  # no discordant pair
+    tests = {t.metric: t for t in against_baseline(outs, "base")}
+    same = tests["accuracy"]
+    assert same.no_evidence and not same.in_family and same.p == 1.0 and same.p_holm == 1.0
+    assert tests["refusal_rate"].family_size == 1
+    assert tests["refusal_rate"].p_holm == pytest.approx(tests["refusal_rate"].p)
+    # the interval of no change at n = 20 is not [0, 0]
+    assert same.diff_lo is not None and same.diff_hi is not None
+    assert same.diff_lo < 0 < same.diff_hi
+
+
+def test_holm_over_the_family_matches_statsmodels() -> None:
+    from dataclasses import replace
+
+    from statsmodels.stats.multitest import multipletests  # type: ignore[import-untyped]
+
+    from safereason.analysis.paired import PairedTest
+
+    def t(metric: str, p: float) -> PairedTest:
+        return PairedTest("m", "x", "b", "bench", "none", metric, "j", "t", 10, 0, 0, 0, 0, 0, p)
+
+    tests = [
+        t("a", 0.01),
+        t("b", 0.04),
+        t("c", 0.03),
+        replace(t("a_complement", 0.01), same_as="a"),
+        replace(t("flat", 1.0), no_evidence=True),
+    ]
+    out = holm(tests)
+    reject, p_adj, _, _ = multipletests([0.01, 0.04, 0.03], alpha=0.05, method="holm")
+    assert [x.p_holm for x in out[:3]] == pytest.approx(list(p_adj))
+    assert [x.significant for x in out[:3]] == list(reject)
+    assert out[3].p_holm == out[0].p_holm and out[4].p_holm == 1.0
+    assert {x.family_size for x in out} == {3}

@@ -81,3 +81,49 @@ def test_tradeoff_without_reasoning_benchmark_says_so() -> None:
     assert any("no reasoning benchmark" in n for n in t.notes)
     assert all(p.accuracy is None and not p.pareto for p in t.points)
     assert t.correlations == []
+
+
+def test_pareto_shares_never_call_a_point_dominated_when_the_data_cannot_tell() -> None:
+    from safereason.analysis.tradeoff import UNCERTAIN
+
+    # n = 10: (0.5, 0.5) is dominated by (0.6, 0.6) on the estimates, but the intervals
+    # overlap almost completely
+    outs = [*_outs("a", correct=5, harmful=5), *_outs("b", correct=6, harmful=4)]
+    t = tradeoff(outs, "a")
+    p = {x.method: x for x in t.points}
+    assert not p["a"].pareto and p["b"].pareto  # the point estimates' frontier
+    assert p["a"].pareto_share is not None and 0.05 < p["a"].pareto_share < 0.95
+    assert p["a"].pareto_status == UNCERTAIN
+    # seeded: the same shares every time
+    again = {x.method: x.pareto_share for x in tradeoff(outs, "a").points}
+    assert again == {m: x.pareto_share for m, x in p.items()}
+
+
+def test_pareto_shares_call_clear_dominance_at_large_n() -> None:
+    from safereason.analysis.tradeoff import DOMINATED, ON_FRONTIER
+
+    outs = [
+        *_outs("weak", correct=10, harmful=90, n=100),
+        *_outs("strong", correct=90, harmful=10, n=100),
+    ]
+    p = {x.method: x for x in tradeoff(outs, "weak").points}
+    assert p["weak"].pareto_status == DOMINATED and p["weak"].pareto_share == 0.0
+    assert p["strong"].pareto_status == ON_FRONTIER and p["strong"].pareto_share == 1.0
+
+
+def test_identical_points_are_both_on_the_frontier() -> None:
+    from safereason.analysis.tradeoff import pareto_shares
+
+    same = {("b", "none", str(i)): float(i % 2) for i in range(10)}
+    assert pareto_shares([same, same], [same, same]) == [1.0, 1.0]
+
+
+def test_deltas_carry_the_score_interval() -> None:
+    from safereason.analysis.intervals import PairedTable, tango_interval
+
+    outs = [*_outs("direct", correct=2, harmful=2), *_outs("cot", correct=8, harmful=6)]
+    p = {x.method: x for x in tradeoff(outs, "direct").points}
+    d = p["cot"].d_accuracy
+    assert d is not None and d.ci == "Tango score"
+    # items 0-1 correct under both, 2-7 only under cot, 8-9 under neither
+    assert (d.lo, d.hi) == pytest.approx(tango_interval(PairedTable(2, 6, 0, 2)))

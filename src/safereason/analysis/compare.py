@@ -14,7 +14,7 @@ from typing import Any
 from safereason.analysis.cells import Estimate
 from safereason.analysis.estimates import aggregate
 from safereason.analysis.outcomes import Outcome, first_seen, outcomes
-from safereason.analysis.paired import CellKey, PairedTest, holm, paired_tests
+from safereason.analysis.paired import CellKey, PairedTest, Pairs, holm, paired_tests
 from safereason.results import ResultRow
 from safereason.types import Message
 
@@ -98,7 +98,7 @@ def compare_runs(
     msgs_a = _messages(rows_a)
     msgs_b = {(back[k[0]], *k[1:]): v for k, v in _messages(rows_b).items() if k[0] in back}
     values_a = {_sample(o): o.value for o in outs_a}
-    pairs: dict[CellKey, tuple[list[float], list[float], bool]] = {}
+    pairs: dict[CellKey, Pairs] = {}
     differ = 0
     for o in outs_b:
         ref = values_a.get(_sample(o))
@@ -109,9 +109,7 @@ def compare_runs(
             differ += 1
             continue
         cell_key = (label[o.model], o.method, name_a, o.benchmark, o.attack, o.metric, o.judge)
-        cell = pairs.setdefault(cell_key, ([], [], o.binary))
-        cell[0].append(ref)
-        cell[1].append(o.value)
+        pairs.setdefault(cell_key, Pairs(o.binary)).add(o.sample_id, ref, o.value)
     if differ:
         result.notes.append(
             f"{differ} outcomes left unpaired: same sample id but different messages"

@@ -41,15 +41,6 @@ def mean_ci(
     return float(x.mean()), float(x.mean())  # pragma: no cover - percentile is always finite
 
 
-def paired_diff_ci(
-    base: Sequence[float], other: Sequence[float], confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """Mean of ``other - base`` over pairs, with a paired bootstrap interval (pairs resampled)."""
-    d = np.asarray(other, dtype=float) - np.asarray(base, dtype=float)
-    lo, hi = mean_ci(list(d), confidence)
-    return float(d.mean()) if d.size else float("nan"), lo, hi
-
-
 def paired_stat_ci(
     x: Sequence[float],
     y: Sequence[float],

@@ -18,21 +18,30 @@ from scipy.stats import pearsonr, spearmanr
 
 from safereason.analysis.cells import Estimate
 from safereason.analysis.estimates import estimate
+from safereason.analysis.intervals import TANGO, paired_rate_diff
 from safereason.analysis.outcomes import HARMFUL, Outcome, first_seen
-from safereason.analysis.resampling import paired_diff_ci, paired_stat_ci
+from safereason.analysis.resampling import SEED, paired_stat_ci
 
 SAFETY = "safety"
 ACCURACY = "accuracy"
+PARETO_RESAMPLES = 2000
+# a point is called on the frontier / dominated only when at least this share of
+# resamples agree; in between, the data cannot tell
+PARETO_SURE = 0.95
+ON_FRONTIER = "on frontier"
+DOMINATED = "dominated"
+UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True)
 class Delta:
-    """A paired difference to the baseline: mean over matched samples, bootstrap interval."""
+    """A paired difference to the baseline over matched samples (Tango's score interval)."""
 
     value: float
-    lo: float
-    hi: float
+    lo: float | None
+    hi: float | None
     n: int
+    ci: str = TANGO
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,11 @@ class Point:
     safety: Estimate | None
     d_accuracy: Delta | None = None
     d_safety: Delta | None = None
-    pareto: bool = False
+    pareto: bool = False  # on the frontier of the point estimates
+    # share of bootstrap resamples (items resampled, seeded) in which the point is on the
+    # frontier, and what that allows saying: on frontier, dominated, or uncertain
+    pareto_share: float | None = None
+    pareto_status: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,8 +134,68 @@ def _delta(base: dict[Any, float] | None, new: dict[Any, float]) -> Delta | None
     keys = [k for k in new if k in base]
     if not keys:
         return None
-    d, lo, hi = paired_diff_ci([base[k] for k in keys], [new[k] for k in keys])
-    return Delta(d, lo, hi, len(keys))
+    iv = paired_rate_diff([base[k] for k in keys], [new[k] for k in keys])
+    return Delta(iv.value, iv.lo, iv.hi, len(keys), iv.method)
+
+
+def _resampled_means(
+    series: Sequence[dict[Any, float]], rng: np.random.Generator, n_resamples: int
+) -> np.ndarray:
+    """(resamples x points) means, resampling the items (shared keys) jointly for all points.
+
+    Items are drawn with replacement from every key any point holds, so points measured on
+    the same items move together, as the paired design makes them; a point's mean in a
+    resample is over the drawn items it holds (its own value where it holds none).
+    """
+    keys = list(dict.fromkeys(k for s in series for k in s))
+    values = np.full((len(series), len(keys)), np.nan)
+    index = {k: j for j, k in enumerate(keys)}
+    for i, s in enumerate(series):
+        for k, v in s.items():
+            values[i, index[k]] = v
+    held = ~np.isnan(values)
+    filled = np.where(held, values, 0.0).T
+    present = held.T.astype(float)
+    own = np.array([np.mean(list(s.values())) for s in series])
+    uniform = np.full(len(keys), 1.0 / len(keys))
+    chunks = []
+    for start in range(0, n_resamples, 250):  # bounded memory on large runs
+        counts = rng.multinomial(len(keys), uniform, size=min(250, n_resamples - start))
+        sums, weights = counts @ filled, counts @ present
+        chunks.append(np.where(weights > 0, sums / np.where(weights > 0, weights, 1.0), own))
+    return np.concatenate(chunks)
+
+
+def pareto_shares(
+    accuracy: Sequence[dict[Any, float]],
+    safety: Sequence[dict[Any, float]],
+    n_resamples: int = PARETO_RESAMPLES,
+    seed: int = SEED,
+) -> list[float]:
+    """For each point, the share of bootstrap resamples in which it is on the frontier.
+
+    Reasoning items and harmful items are resampled (each jointly over the points, seeded);
+    each resample's frontier is taken on the resampled accuracy and safety.
+    """
+    if not accuracy:
+        return []
+    rng = np.random.default_rng(seed)
+    acc = _resampled_means(accuracy, rng, n_resamples)
+    safe = _resampled_means(safety, rng, n_resamples)
+    # i is dominated in a resample when some j is >= on both axes and > on one
+    ge = (acc[:, None, :] >= acc[:, :, None]) & (safe[:, None, :] >= safe[:, :, None])
+    gt = (acc[:, None, :] > acc[:, :, None]) | (safe[:, None, :] > safe[:, :, None])
+    dominated = np.any(ge & gt, axis=2)  # [resample, i]: some j dominates i
+    return [float(x) for x in np.mean(~dominated, axis=0)]
+
+
+def pareto_status(share: float) -> str:
+    """What a frontier share lets the report say."""
+    if share >= PARETO_SURE:
+        return ON_FRONTIER
+    if share <= 1 - PARETO_SURE:
+        return DOMINATED
+    return UNCERTAIN
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -194,6 +267,16 @@ def tradeoff(outs: Sequence[Outcome], baseline: str) -> Tradeoff:
         [(p.accuracy.value, p.safety.value) for p in both if p.accuracy and p.safety]
     )
     on = {(p.model, p.method) for p, f in zip(both, front, strict=True) if f}
+    shares = dict(
+        zip(
+            [(p.model, p.method) for p in both],
+            pareto_shares(
+                [acc[(p.model, p.method)] for p in both],
+                [safe[(p.model, p.method)] for p in both],
+            ),
+            strict=True,
+        )
+    )
     result.points = [
         Point(
             p.model,
@@ -203,6 +286,8 @@ def tradeoff(outs: Sequence[Outcome], baseline: str) -> Tradeoff:
             p.d_accuracy,
             p.d_safety,
             (p.model, p.method) in on,
+            shares.get((p.model, p.method)),
+            pareto_status(shares[(p.model, p.method)]) if (p.model, p.method) in shares else "",
         )
         for p in points
     ]

@@ -15,8 +15,10 @@ import jinja2
 from jinja2.runtime import Context
 
 from safereason.analysis.cells import Estimate
+from safereason.analysis.intervals import MIN_BOOTSTRAP_N
 from safereason.analysis.outcomes import first_seen
 from safereason.analysis.paired import ALPHA, MCNEMAR, PairedTest
+from safereason.analysis.tradeoff import PARETO_RESAMPLES, PARETO_SURE
 from safereason.report import plots
 from safereason.report.bundle import Bundle
 from safereason.resources import data_text
@@ -41,7 +43,9 @@ def _env() -> jinja2.Environment:
         delta=delta_text,
         ratio=ratio_text,
         md=md_cell,
+        pareto=pareto_text,
     )
+    env.globals.update(family=family_summary)
     return env
 
 
@@ -90,6 +94,24 @@ def delta_text(value: float | None, lo: float | None = None, hi: float | None = 
     if lo is None or hi is None:
         return f"{value:+.2f}"
     return f"{value:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+
+
+def family_summary(tests: Sequence[PairedTest]) -> dict[str, int]:
+    """The correction family of a list of tests: its size and what was left out, and why."""
+    return {
+        "tests": len(tests),
+        "size": sum(1 for t in tests if t.in_family),
+        "restated": sum(1 for t in tests if t.same_as is not None),
+        "no_evidence": sum(1 for t in tests if t.same_as is None and t.no_evidence),
+        "ci_disagrees": sum(1 for t in tests if t.ci_agrees is False),
+    }
+
+
+def pareto_text(share: float | None, status: str) -> str:
+    """``on frontier (97%)``, ``uncertain (41%)``, ``dominated (2%)``; empty without a share."""
+    if share is None:
+        return ""
+    return f"{status} ({100 * share:.0f}%)"
 
 
 def ratio_text(t: PairedTest) -> str:
@@ -165,6 +187,9 @@ def context(b: Bundle, with_plots: bool = True) -> dict[str, Any]:
         "version": package_versions().get("safereason", "?"),
         "alpha": ALPHA,
         "mcnemar": MCNEMAR,
+        "min_bootstrap_n": MIN_BOOTSTRAP_N,
+        "pareto_resamples": PARETO_RESAMPLES,
+        "pareto_sure": PARETO_SURE,
         "plots": figs,
         "css": data_text("report/style.css"),
         "metric_tables": benchmark_tables(b, b.estimates, lambda e: (e.model, e.method, e.attack)),
@@ -207,6 +232,7 @@ def report_json(b: Bundle) -> dict[str, Any]:
         "by_category": [e.to_dict() for e in b.by_category],
         "by_category_attack": [e.to_dict() for e in b.by_category_attack],
         "paired_tests": [t.to_dict() for t in b.tests],
+        "paired_family": family_summary(b.tests),
         "tradeoff": b.tradeoff.to_dict(),
         "agreement": [a.to_dict() for a in b.agreement],
         "privacy": [c.to_dict() for c in b.privacy],
