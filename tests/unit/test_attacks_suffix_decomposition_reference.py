@@ -15,9 +15,10 @@ from safereason.attacks.decomposition import heuristic_split, parse_attacker_spl
 from safereason.errors import SafereasonError
 from safereason.resources import data_yaml
 from safereason.types import Message, Sample
+from tests import samples
+from tests.samples import REQUEST, SYSTEM
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "implicit_reference.jsonl"
-REQUEST = "Explain how to pick a lock."
 
 
 def attack(name: str, **options: Any) -> Any:
@@ -25,18 +26,11 @@ def attack(name: str, **options: Any) -> Any:
 
 
 def sample(prompt: str = REQUEST, id: str = "s1", **kw: Any) -> Sample:
-    return Sample.from_prompt(id, "b", "harmful", prompt, **kw)
+    return samples.plain(prompt, id, benchmark="b", **kw)
 
 
-def with_system(prompt: str = REQUEST) -> Sample:
-    return Sample(
-        id="s2",
-        benchmark="b",
-        kind="harmful",
-        prompt=prompt,
-        messages=(Message("system", "Be careful."), Message("user", prompt)),
-        meta={"source": "t"},
-    )
+def with_system() -> Sample:
+    return samples.with_system(meta={"source": "t"})
 
 
 @pytest.mark.parametrize(
@@ -54,7 +48,7 @@ def test_attacks_keep_prompt_system_and_meta(name: str, opts: dict[str, Any]) ->
     assert out and s == before and s.meta == before.meta
     for o in out:
         assert o.prompt == REQUEST and o.attack == name and o.messages != s.messages
-        assert o.messages[0] == Message("system", "Be careful.")
+        assert o.messages[0] == Message("system", SYSTEM)
         assert o.meta["source"] == "t" and o.meta["attack"]["name"] == name
         json.dumps(o.meta["attack"])
     assert [o.to_dict() for o in attack(name, **opts).apply(with_system())] == [
