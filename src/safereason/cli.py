@@ -5,13 +5,13 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.console import Console
 
 from safereason import interrupts
-from safereason.errors import SafereasonError
+from safereason.errors import OneLineErrors, SafereasonError
 from safereason.finetune.cli import finetune_command, sweep_command
 from safereason.judge_cli import judge_command
 
@@ -20,26 +20,24 @@ err = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _fail(e: SafereasonError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
-    sys.exit(e.exit_code)
-
-
-class Group(click.Group):
-    """Turns user errors into one line and a non-zero exit, never a traceback."""
+class Group(OneLineErrors, click.Group):
+    """Turns every error into one line and a non-zero exit, never a traceback: usage
+    errors, user errors (:class:`SafereasonError`) and, as a last resort, any other."""
 
     def invoke(self, ctx: click.Context) -> Any:
         signal.signal(signal.SIGTERM, interrupts.on_signal)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             # a job a script started in the background inherits SIGINT ignored: keep that
             signal.signal(signal.SIGINT, interrupts.on_signal)
-        try:
-            return super().invoke(ctx)
-        except SafereasonError as e:
-            _fail(e)
-        except KeyboardInterrupt:
-            err.print("[bold red]interrupted[/]: what was stored is kept; run again to resume")
-            sys.exit(130)
+        return super().invoke(ctx)
+
+
+class _Whole(click.IntRange):
+    name = "whole number"
+
+
+COUNT = _Whole(min=0)
+POSITIVE = _Whole(min=1)
 
 
 @click.group(cls=Group)
@@ -72,6 +70,8 @@ def _execute(exp: Any, out_dir: Path | None, dry_run: bool, progress: bool) -> N
         f" from the store), judged {outcome.judged} (reused {outcome.verdicts_reused}) "
         f"in {outcome.seconds:.0f} s"
     )
+    if outcome.failed and not (outcome.generated or outcome.stored_before or outcome.from_cache):
+        raise SafereasonError(outcome.failure_summary())  # nothing to report: no empty report
     write_outputs(run_dir, console=out)
     html = write_report(run_dir)
     out.print(
@@ -80,10 +80,7 @@ def _execute(exp: Any, out_dir: Path | None, dry_run: bool, progress: bool) -> N
     )
     out.print(f"report: {html}", soft_wrap=True)
     if outcome.failed:
-        raise SafereasonError(
-            f"{outcome.failed} requests failed after retries (server errors or timeouts) and "
-            f"were not stored; run the same command again to retry them"
-        )
+        raise SafereasonError(outcome.failure_summary())
 
 
 @main.command()
@@ -107,20 +104,38 @@ def run(config: Path, dry_run: bool, out_dir: Path | None, no_progress: bool) ->
 
 @main.command()
 @click.option("--model", default="embedded", show_default=True, help="Model name or .gguf path.")
-@click.option("--n-math", default=4, show_default=True, help="GSM-style word problems.")
 @click.option(
-    "--n-arithmetic", default=4, show_default=True, help="Multi-step arithmetic problems."
+    "--n-math", default=4, type=COUNT, show_default=True, help="GSM-style word problems."
 )
 @click.option(
-    "--n-harmful", default=3, show_default=True, help="Harmful requests (x 4 attack variants)."
+    "--n-arithmetic",
+    default=4,
+    type=COUNT,
+    show_default=True,
+    help="Multi-step arithmetic problems.",
 )
 @click.option(
-    "--max-tokens", default=320, show_default=True, help="Token cap for reasoning answers."
+    "--n-harmful",
+    default=3,
+    type=COUNT,
+    show_default=True,
+    help="Harmful requests (x 4 attack variants).",
 )
 @click.option(
-    "--harmful-max-tokens", default=128, show_default=True, help="Token cap for harmful answers."
+    "--max-tokens",
+    default=320,
+    type=POSITIVE,
+    show_default=True,
+    help="Token cap for reasoning answers.",
 )
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--harmful-max-tokens",
+    default=128,
+    type=POSITIVE,
+    show_default=True,
+    help="Token cap for harmful answers.",
+)
+@click.option("--seed", default=0, type=COUNT, show_default=True)
 @click.option(
     "--out",
     "out_dir",

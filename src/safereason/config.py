@@ -8,8 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from safereason.errors import SafereasonError
-from safereason.yaml_lines import LocatedYaml, validation_error
+from safereason.errors import OptionError, SafereasonError
+from safereason.yaml_lines import LocatedYaml, dotted, validation_error
+
+# About 2 GB of plan in memory at the ~2 KB a request takes with few-shot prompts.
+MAX_REQUESTS = 1_000_000
 
 DEFAULT_JUDGES: dict[str, list[str]] = {
     "reasoning": ["answer_match"],
@@ -22,7 +25,7 @@ DEFAULT_JUDGES: dict[str, list[str]] = {
 class PluginRef(BaseModel):
     """A plugin by name, with its constructor options as extra keys."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     name: str
     label: str | None = None
 
@@ -75,7 +78,7 @@ class BenchmarkRef(PluginRef):
 class Generation(BaseModel):
     """Sampling parameters shared by every request of the experiment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     max_tokens: int = Field(512, ge=1)
     temperature: float = Field(0.0, ge=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
@@ -86,8 +89,9 @@ class Generation(BaseModel):
 class Experiment(BaseModel):
     """A grid: models x methods x (benchmarks x attacks), plus judges and sampling."""
 
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[\w.-]+$")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    # a directory name inside output_dir: no slashes, and not "." or ".."
+    name: str = Field(pattern=r"^[\w.-]+$", max_length=200)
     models: list[ModelRef] = Field(min_length=1)
     methods: list[PluginRef] = Field(min_length=1)
     benchmarks: list[BenchmarkRef] = Field(min_length=1)
@@ -97,6 +101,16 @@ class Experiment(BaseModel):
     cache: str | None = "default"
     batch_size: int | None = Field(None, ge=1)
     judge_overlap: Literal["auto"] | bool = "auto"
+    # the most generation requests a plan may make: a bigger grid (an absurd n) is refused
+    # before anything is built
+    max_requests: int = Field(MAX_REQUESTS, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v in (".", ".."):
+            raise ValueError(f"{v!r} is not a run name: runs go to output_dir/<name>")
+        return v
 
     @field_validator("models", "methods", "benchmarks", mode="before")
     @classmethod
@@ -136,7 +150,7 @@ def parse_experiment(doc: LocatedYaml, overrides: dict[str, Any] | None = None) 
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as e:
-        raise validation_error(e, doc) from None
+        raise validation_error(e, doc, model=Experiment) from None
     check_plugins(exp, doc)
     return exp
 
@@ -152,6 +166,9 @@ def check_plugins(exp: Experiment, doc: LocatedYaml | None = None) -> None:
     def attempt(loc: list[str | int], fn: Any, *args: Any) -> None:
         try:
             fn(*args)
+        except OptionError as e:  # at the option's own line, named by its key path
+            path = [*loc, *e.path]
+            raise SafereasonError(f"{where(path)}: {dotted(path)}: {e.detail}") from None
         except SafereasonError as e:
             raise SafereasonError(f"{where(loc)}: {e}") from None
 

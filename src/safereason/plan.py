@@ -40,23 +40,99 @@ class PlanItem:
 def load_samples(exp: Experiment, models: ModelSource) -> dict[str, list[tuple[str, Sample]]]:
     """Every benchmark's samples after its attacks: {benchmark label: [(attack, sample)]}.
 
-    This is the attack stage: an attack that calls a model gets all of a benchmark's
-    samples at once and asks its attacker in one batch through ``models`` (the run's
-    pool, whose owner releases the attackers' engines before the models under test load).
+    The size of the plan is checked (:func:`check_size`) before any benchmark is loaded,
+    again with the samples' real numbers before any attack runs, and the benchmarks'
+    samples must not be empty. This is the attack stage: an attack that calls a model gets
+    all of a benchmark's samples at once and asks its attacker in one batch through
+    ``models`` (the run's pool, whose owner releases the attackers' engines before the
+    models under test load).
     """
-    out: dict[str, list[tuple[str, Sample]]] = {}
+    check_size(exp)
+    base: dict[str, list[Sample]] = {}
     for ref in exp.benchmarks:
         bench = plugins.benchmarks.build(ref.name, ref.options)
-        base = bench.load()
+        samples = bench.load()
+        if not samples:
+            raise SafereasonError(
+                f"benchmark {ref.display!r} has no samples{_why_empty(ref.options)}; "
+                f"a benchmark must give at least one"
+            )
+        base[ref.display] = samples
+    check_size(exp, {k: len(v) for k, v in base.items()})
+    out: dict[str, list[tuple[str, Sample]]] = {}
+    for ref in exp.benchmarks:
         rows: list[tuple[str, Sample]] = []
         for aref in ref.attacks:
             attack = plugins.attacks.build(aref.name, aref.options)
-            for s, variants in zip(base, attacked(attack, base, models), strict=True):
+            samples = base[ref.display]
+            for s, variants in zip(samples, attacked(attack, samples, models), strict=True):
                 for k, v in enumerate(variants):
                     sid = s.id if len(variants) == 1 else f"{s.id}#{k}"
                     rows.append((aref.display, replace(v, id=sid, attack=aref.display)))
         out[ref.display] = rows
     return out
+
+
+def _why_empty(options: dict[str, Any]) -> str:
+    if options.get("n") == 0:
+        return " (n: 0)"
+    filters = {k: v for k, v in options.items() if k not in ("n", "seed", "path", "split")}
+    return f" (after its filters {filters})" if filters else ""
+
+
+def size_bound(bench: Any) -> int | None:
+    """At most how many samples a benchmark gives, known before loading it (``None``: not
+    known until it is read). A benchmark says so with ``size_bound()``; else its ``n``."""
+    hook = getattr(bench, "size_bound", None)
+    if callable(hook):
+        value = hook()
+        return None if value is None else int(value)
+    n = getattr(bench, "n", None)
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+
+def plan_size(exp: Experiment, samples: dict[str, int] | None = None) -> tuple[int, str]:
+    """The number of generation requests the grid makes (a lower bound where a benchmark's
+    size is not known yet) and how it is made up, in words.
+
+    ``samples``: each benchmark's real number of samples (by label), once loaded.
+    """
+    per_model = 0
+    parts = []
+    methods = [plugins.methods.build(m.name, m.options) for m in exp.methods]
+    n_samples = sum(max(1, int(getattr(m, "n_samples", 1))) for m in methods)
+    for ref in exp.benchmarks:
+        if samples is not None:
+            n: int | None = samples[ref.display]
+        else:
+            n = size_bound(plugins.benchmarks.build(ref.name, ref.options))
+        if n is None:
+            continue
+        variants = sum(
+            max(1, int(getattr(plugins.attacks.build(a.name, a.options), "n_variants", 1)))
+            for a in ref.attacks
+        )
+        per_model += n * variants
+        parts.append(f"{ref.display}: {n:,} samples x {variants} attack variants")
+    total = len(exp.models) * n_samples * per_model
+    how = (
+        f"{len(exp.models)} models x {n_samples} requests per sample over "
+        f"{len(exp.methods)} methods x ({'; '.join(parts) or 'no sizes known yet'})"
+    )
+    return total, how
+
+
+def check_size(exp: Experiment, samples: dict[str, int] | None = None) -> int:
+    """Refuse, in one line and before it is built, a plan of more than ``max_requests``
+    generation requests (e.g. an absurd ``n``); returns the size known so far."""
+    total, how = plan_size(exp, samples)
+    if total > exp.max_requests:
+        raise SafereasonError(
+            f"the plan is too big: {total:,} generation requests ({how}), more than "
+            f"max_requests={exp.max_requests:,}; lower n (or the grid), or raise max_requests "
+            f"if this machine can hold it"
+        )
+    return total
 
 
 def attacked(attack: Attack, samples: Sequence[Sample], models: ModelSource) -> list[list[Sample]]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from safereason.config import Experiment, check_plugins
+from safereason.errors import SafereasonError
 
 QUICKSTART_METHODS: list[Any] = [
     "direct",
@@ -31,9 +34,11 @@ def quickstart_experiment(
     harmful requests, plain and under three template jailbreaks. Harmful answers are
     capped at fewer tokens: whether a model refuses shows in its opening.
     """
-    reasoning: list[dict[str, Any]] = [
-        {"name": "procedural_math", "n": n_math, "seed": seed, "max_tokens": max_tokens}
-    ]
+    reasoning: list[dict[str, Any]] = []
+    if n_math:
+        reasoning.append(
+            {"name": "procedural_math", "n": n_math, "seed": seed, "max_tokens": max_tokens}
+        )
     if n_arithmetic:
         reasoning.append(
             {
@@ -45,24 +50,33 @@ def quickstart_experiment(
                 "max_tokens": max_tokens,
             }
         )
-    exp = Experiment.model_validate(
-        {
-            "name": "quickstart",
-            "models": [model],
-            "methods": QUICKSTART_METHODS,
-            "benchmarks": [
-                *reasoning,
-                {
-                    "name": "harmful_starter",
-                    "n": n_harmful,
-                    "seed": seed,
-                    "attacks": QUICKSTART_ATTACKS,
-                    "max_tokens": harmful_max_tokens,
-                },
-            ],
-            "judges": {"reasoning": ["answer_match"], "harmful": ["refusal"]},
-            "generation": {"max_tokens": max_tokens, "temperature": 0.0, "seed": seed},
-        }
-    )
+    harmful: list[dict[str, Any]] = []
+    if n_harmful:
+        harmful.append(
+            {
+                "name": "harmful_starter",
+                "n": n_harmful,
+                "seed": seed,
+                "attacks": QUICKSTART_ATTACKS,
+                "max_tokens": harmful_max_tokens,
+            }
+        )
+    if not reasoning and not harmful:
+        raise SafereasonError("quickstart: every count is 0, so there is nothing to run")
+    try:
+        exp = Experiment.model_validate(
+            {
+                "name": "quickstart",
+                "models": [model],
+                "methods": QUICKSTART_METHODS,
+                "benchmarks": [*reasoning, *harmful],
+                "judges": {"reasoning": ["answer_match"], "harmful": ["refusal"]},
+                "generation": {"max_tokens": max_tokens, "temperature": 0.0, "seed": seed},
+            }
+        )
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise SafereasonError(f"quickstart: {where}: {err['msg']}") from None
     check_plugins(exp)
     return exp

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,11 +27,13 @@ from safereason.backends.factory import ModelHandle, open_backend, prepare_model
 from safereason.backends.pool import ModelPool, cache_path
 from safereason.batches import completed_batches
 from safereason.config import Experiment
+from safereason.declarations import benchmarks_manifest, methods_manifest
 from safereason.errors import InterruptedRun, SafereasonError
+from safereason.files import write_text
 from safereason.judging import JudgeStage
-from safereason.plan import PlanItem, build_plan, check_capabilities, load_samples
+from safereason.plan import PlanItem, build_plan, check_capabilities, check_size, load_samples
 from safereason.store import Store
-from safereason.types import Request
+from safereason.types import Completion, Request
 from safereason.versions import package_versions
 
 ASSUMED_TOKENS_PER_S = {"llamacpp": 15.0, "fake": 1e6}
@@ -47,9 +51,22 @@ class RunOutcome:
     generated: int = 0
     judged: int = 0
     verdicts_reused: int = 0
-    failed: int = 0
+    failed: int = 0  # requests the engine could not answer (not stored; retried next run)
     seconds: float = 0.0
     estimate: dict[str, Any] = field(default_factory=dict)
+    dropped: int = 0  # items of an earlier plan of this run directory, dropped from it
+    errors: dict[str, int] = field(default_factory=dict)  # why requests failed -> how many
+
+    def failure_summary(self) -> str:
+        """The failed requests in one line: how many, and why (the commonest reasons)."""
+        reasons = sorted(self.errors.items(), key=lambda kv: -kv[1])
+        shown = "; ".join(f"{n} x {why}" for why, n in reasons[:2])
+        more = f"; and {len(reasons) - 2} other reasons" if len(reasons) > 2 else ""
+        return (
+            f"{self.failed} of {self.unique_requests} requests could not be generated and "
+            f"were not stored ({shown}{more}); fix the cause and run the same command again "
+            f"to retry them"
+        )
 
 
 def run_dir_for(exp: Experiment, override: Path | None = None) -> Path:
@@ -58,14 +75,18 @@ def run_dir_for(exp: Experiment, override: Path | None = None) -> Path:
 
 
 def ensure_writable(run_dir: Path) -> None:
-    """Create the run directory, or fail with one clear line."""
+    """Create the run directory, or fail with one clear line (no probe file left behind)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise SafereasonError(f"cannot write run directory {run_dir}: it is a file")
+    probe = run_dir / f".write-test-{os.getpid()}"
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / f".write-test-{os.getpid()}"
         probe.write_text("ok")
-        probe.unlink()
     except OSError as e:
         raise SafereasonError(f"cannot write run directory {run_dir}: {e.strerror or e}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
 
 
 def open_cache(exp: Experiment, run_store: Path) -> Store | None:
@@ -85,10 +106,12 @@ class Runner:
         self.console = console or Console(stderr=True)
         self.show_progress = progress
         self.failed = 0
+        self.errors: dict[str, int] = {}
 
     def run(self, dry_run: bool = False) -> RunOutcome:
         """Plan, then (unless dry-run) generate missing completions and judge them."""
         start = time.perf_counter()
+        check_size(self.exp)  # an absurd n is refused before anything is built or loaded
         ensure_writable(self.run_dir)
         check_capabilities(self.exp)  # e.g. a thinking budget on a backend without one
         handles = [prepare_model(m) for m in self.exp.models]
@@ -105,28 +128,45 @@ class Runner:
         samples = load_samples(self.exp, pool)  # the attack stage: attackers asked in batches
         pool.release()  # free the attackers' engines before the models under test load
         plan = build_plan(self.exp, handles, samples)
+        unique = {r.key: r for p in plan for r in p.requests}
+        if dry_run:
+            return self._dry_run(plan, unique, handles)
         store = Store(self.run_dir / "store.sqlite")
         cache = open_cache(self.exp, store.path)
         try:
             self._write_manifest(store)
-            store.put_items(
+            stage = JudgeStage(self.exp, store, cache, models=pool)
+            infos = stage.infos()
+            # the run's outputs describe exactly this plan: rows of an earlier one go
+            dropped = store.set_plan(
                 [
                     (p.item_id, p.model, p.method, p.benchmark, p.attack, p.sample, p.gen_key)
                     for p in plan
-                ]
+                ],
+                infos,
             )
-            unique = {r.key: r for p in plan for r in p.requests}
+            if dropped:
+                self.console.print(
+                    f"[yellow]note:[/] the experiment changed since the last run in "
+                    f"{self.run_dir}: {dropped} items of the earlier plan are dropped from "
+                    f"its results (their generations stay stored for reuse)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            store.set_meta("judges", {k: j.to_dict() for k, j in infos.items()})
+            store.set_meta("methods", methods_manifest(self.exp))
+            kinds = {b: [s.kind for _, s in rows] for b, rows in samples.items()}
+            store.set_meta("benchmarks", benchmarks_manifest(self.exp, kinds))
             stored = store.has_generations(unique)
             from_cache = 0
             if cache is not None:
                 from_cache = store.copy_generations_from(cache, set(unique) - stored)
             outcome = RunOutcome(self.run_dir, len(plan), len(unique), len(stored), from_cache)
-            todo = [r for k, r in unique.items() if k not in store.has_generations(unique)]
+            outcome.dropped = dropped
+            have = store.has_generations(unique)
+            todo = [r for k, r in unique.items() if k not in have]
+            store.forget_errors({r.key for r in todo})
             outcome.estimate = self._estimate(todo, handles, cache)
-            if dry_run:
-                return outcome
-            stage = JudgeStage(self.exp, store, cache, models=pool)
-            store.set_meta("judges", {k: j.to_dict() for k, j in stage.infos().items()})
             try:
                 with self._progress() as bar:
                     stage.on_progress = self._judge_bar(bar)
@@ -137,6 +177,7 @@ class Runner:
                     )
                     outcome.judged, outcome.verdicts_reused = stage.finish()
                 outcome.failed = self.failed
+                outcome.errors = dict(self.errors)
             except KeyboardInterrupt:
                 n = store.count("generations")
                 raise InterruptedRun(
@@ -152,14 +193,32 @@ class Runner:
             if cache is not None:
                 cache.close()
 
+    def _dry_run(
+        self, plan: Sequence[PlanItem], unique: dict[str, Request], handles: list[ModelHandle]
+    ) -> RunOutcome:
+        """What a run would do, read from the run store and the cache; nothing is written."""
+        path = self.run_dir / "store.sqlite"
+        store = Store(path) if path.is_file() else None
+        cache = open_cache(self.exp, path)
+        try:
+            stored = store.has_generations(unique) if store is not None else set()
+            cached = cache.has_generations(set(unique) - stored) if cache is not None else set()
+            outcome = RunOutcome(self.run_dir, len(plan), len(unique), len(stored), len(cached))
+            todo = [r for k, r in unique.items() if k not in stored and k not in cached]
+            outcome.estimate = self._estimate(todo, handles, cache)
+            return outcome
+        finally:
+            if store is not None:
+                store.close()
+            if cache is not None:
+                cache.close()
+
     # ------------------------------------------------------------------------------
     def _write_manifest(self, store: Store) -> None:
         resolved = self.exp.model_dump(mode="json")
-        (self.run_dir / "config.resolved.yaml").write_text(
-            yaml.safe_dump(resolved, sort_keys=False)
-        )
+        write_text(self.run_dir / "config.resolved.yaml", yaml.safe_dump(resolved, sort_keys=False))
         versions = package_versions()
-        (self.run_dir / "versions.yaml").write_text(yaml.safe_dump(versions, sort_keys=True))
+        write_text(self.run_dir / "versions.yaml", yaml.safe_dump(versions, sort_keys=True))
         store.set_meta("experiment", resolved)
         store.set_meta("versions", versions)
 
@@ -250,9 +309,10 @@ class Runner:
                 preferred = int(getattr(backend, "preferred_batch", 4))
                 step = self.exp.batch_size if self.exp.batch_size else preferred
                 for batch in completed_batches(backend, reqs, step):
-                    # a transient failure is not stored, so the next run retries it
-                    pairs = [(r, c) for r, c in batch if c.finish_reason != "failed"]
-                    self.failed += len(batch) - len(pairs)
+                    # an engine error is never a generation: not stored (nor cached), so
+                    # the next run retries it; the run records it and ends with an error
+                    pairs = [(r, c) for r, c in batch if c.error is None]
+                    self._record_errors([(r, c) for r, c in batch if c.error is not None], store)
                     store.put_generations(pairs)
                     if cache is not None:
                         cache.put_generations(pairs)
@@ -271,6 +331,15 @@ class Runner:
                     )
         return done
 
+    def _record_errors(self, failed: list[tuple[Request, Completion]], store: Store) -> None:
+        if not failed:
+            return
+        self.failed += len(failed)
+        store.put_errors(failed)
+        for _, c in failed:
+            why = reason_kind(c.error or c.finish_reason)
+            self.errors[why] = self.errors.get(why, 0) + 1
+
     @staticmethod
     def _record_speed(cache: Store, engine: str, tokens: int, seconds: float, n: int) -> None:
         prev = cache.get_meta(f"speed:{engine}") or {"tokens": 0, "seconds": 0.0, "requests": 0}
@@ -282,6 +351,13 @@ class Runner:
                 "requests": prev.get("requests", 0) + n,
             },
         )
+
+
+def reason_kind(reason: str) -> str:
+    """A failure's reason with its numbers masked, so that equal causes are counted together
+    (``the prompt (812 tokens) ...`` and ``the prompt (90 tokens) ...`` are one)."""
+    text = reason.removeprefix("error: ")
+    return re.sub(r"\d+(\.\d+)?", "N", text)[:160]
 
 
 class Readiness:

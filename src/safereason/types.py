@@ -142,6 +142,17 @@ class Completion:
         return asdict(self)
 
     @property
+    def error(self) -> str | None:
+        """Why the engine gave no answer (``failed``: a transient failure after retries;
+        ``error: ...``: the request itself, e.g. a prompt longer than the context), or
+        ``None``. Such a completion is never stored as a generation."""
+        reason = self.finish_reason
+        if reason == "failed" or reason.startswith("error"):
+            detail = self.meta.get("error") if self.meta else None
+            return f"{reason}: {detail}" if reason == "failed" and detail else reason
+        return None
+
+    @property
     def trace(self) -> str | None:
         """The reasoning trace, or ``None`` when there is none (or it is blank)."""
         return self.reasoning if self.reasoning and self.reasoning.strip() else None

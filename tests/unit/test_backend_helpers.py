@@ -234,6 +234,8 @@ def test_vllm_prepare_identity(tmp_path: Path) -> None:
         "weights": {"sha256": weights.dir_digest(d)},
         "dtype": "auto",
         "adapter": None,
+        # every option that can change an output is in the key
+        "options": {"seed": 0, "tensor_parallel_size": 2},
     }
     assert h.options == {"tensor_parallel_size": 2}
 

@@ -323,7 +323,7 @@ def test_json_files_may_be_an_array_or_json_lines(tmp_path: Path) -> None:
 def test_local_needs_a_path_and_a_valid_kind() -> None:
     with pytest.raises(SafereasonError, match="needs `path:`"):
         load("local")
-    with pytest.raises(SafereasonError, match="kind must be one of"):
+    with pytest.raises(SafereasonError, match="option kind: Input should be 'reasoning'"):
         plugins.benchmarks.build("local", {"kind": "dangerous"})
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safereason.errors import SafereasonError
 from safereason.hashing import generation_key
 from safereason.types import Completion, GenParams, Message, Request, Sample
 
@@ -118,8 +119,18 @@ class ModelClient:
 
                     self._backend = open_backend(self.handle)
                 comps = self._backend.generate(todo)
+                good = [(r, c) for r, c in zip(todo, comps, strict=True) if c.error is None]
                 if self.cache is not None:
-                    self.cache.put(list(zip(todo, comps, strict=True)))
+                    self.cache.put(good)  # an engine error is never cached
+                failed = [c for c in comps if c.error is not None]
+                if failed:
+                    # a judge or attacker must not read an engine error as the model's answer
+                    raise SafereasonError(
+                        f"model {self.ref.display!r} (used as a tool: a judge, attacker or "
+                        f"teacher) could not answer {len(failed)} of {len(comps)} requests: "
+                        f"{failed[0].error}; what it answered is cached, so a run after the "
+                        f"fix resumes"
+                    )
                 have.update({c.key: c for c in comps})
             return [have[r.key] for r in reqs]
 

@@ -11,12 +11,12 @@ import their engine (torch, llama_cpp, vllm, ray) at module level.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from safereason.errors import SafereasonError, did_you_mean
+from safereason.errors import SafereasonError
 
 if TYPE_CHECKING:
     from safereason.plugins import Backend
@@ -82,6 +82,16 @@ class Engine:
     open: Callable[[ModelHandle], Backend]
     check_name: Callable[[str], None] = field(default=lambda name: None)
     capabilities_of: Callable[[ModelEntry], Capabilities] | None = None
+    # Options that cannot change an output (threads, timeouts, concurrency, verbosity):
+    # left out of the generation key. Every other option is in it (``covered`` ones
+    # through the identity ``prepare`` builds, e.g. resolved weights), so a new option
+    # is keyed unless declared neutral.
+    neutral: frozenset[str] = frozenset()
+    covered: frozenset[str] = frozenset()
+    # Annotations of options that are not constructor parameters (checked like the rest).
+    extra_types: Mapping[str, Any] = field(default_factory=dict)
+    # More checks of a model entry, nothing loaded (e.g. Ray's inner engine entry).
+    check_entry: Callable[[ModelEntry], None] | None = None
 
 
 def register_backend(name: str, cls: type[Any], engine: Engine) -> Engine:
@@ -121,23 +131,79 @@ def capabilities(ref: ModelEntry) -> Capabilities:
     return eng.capabilities_of(ref) if eng.capabilities_of is not None else eng.capabilities
 
 
-def check_model(ref: ModelEntry) -> None:
-    """Fail early on an unknown backend, backend option or model name (nothing is loaded)."""
+@dataclass(frozen=True)
+class CheckedEntry:
+    """A model entry whose options have been checked (and normalised) against the backend."""
+
+    name: str
+    backend: str
+    options: dict[str, Any]
+    display: str
+
+
+def option_types(backend: str) -> dict[str, Any]:
+    """Each option of a backend and its annotation (``Any`` where none is known)."""
+    from safereason.registry import option_types as class_option_types
+
+    eng = engine(backend)
+    declared = class_option_types(backend_class(backend))
+    return {k: eng.extra_types.get(k, declared.get(k, Any)) for k in sorted(eng.options())}
+
+
+def option_defaults(backend: str) -> dict[str, Any]:
+    """The default of each backend option that has one (constructor defaults)."""
+    cls: Any = backend_class(backend)
+    if hasattr(cls, "__dataclass_fields__"):
+        import dataclasses
+
+        return {
+            f.name: f.default
+            for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING
+        }
+    params = inspect.signature(cls.__init__).parameters
+    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
+def check_model(ref: ModelEntry) -> CheckedEntry:
+    """Fail early on an unknown backend, a backend option of an unknown name or a wrong
+    type, or a model name the backend cannot take (nothing is loaded); the entry checked."""
+    from safereason.registry import check_options
+
     eng = engine(ref.backend)
-    allowed = eng.options()
-    for key in ref.options:
-        if key not in allowed:
-            raise SafereasonError(
-                f"backend {ref.backend!r} has no option {key!r}{did_you_mean(key, allowed)}; "
-                f"options: {', '.join(sorted(allowed)) or 'none'}"
-            )
+    if not isinstance(ref.name, str) or not ref.name.strip():
+        raise SafereasonError(f"a model needs a name (backend {ref.backend!r})")
+    opts = check_options(f"backend {ref.backend!r}", option_types(ref.backend), ref.options)
+    checked = CheckedEntry(ref.name, ref.backend, opts, ref.display)
     eng.check_name(ref.name)
+    if eng.check_entry is not None:
+        eng.check_entry(checked)
+    return checked
+
+
+def keyed_options(backend: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of a model entry that can change an output, with defaults filled in and
+    unset (``None``) ones left out: what :func:`prepare_model` adds to the identity."""
+    eng = engine(backend)
+    defaults = option_defaults(backend)
+    keyed = sorted(eng.options() - eng.neutral - eng.covered)
+    values = {k: options.get(k, defaults.get(k)) for k in keyed}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def prepare_model(ref: ModelEntry) -> ModelHandle:
-    """Resolve a model's weights (assembling or downloading them if needed) and identity."""
-    check_model(ref)
-    return engine(ref.backend).prepare(ref)
+    """Resolve a model's weights (assembling or downloading them if needed) and identity.
+
+    The identity (hashed into every generation key) is the engine's (weights, template,
+    dtype ...) plus every option that can change an output (:func:`keyed_options`), e.g.
+    llama.cpp's ``n_ctx``: a result made with one context size is never reused for another.
+    """
+    checked = check_model(ref)
+    handle = engine(ref.backend).prepare(checked)
+    extra = keyed_options(ref.backend, checked.options)
+    if not extra:
+        return handle
+    return replace(handle, identity={**handle.identity, "options": extra})
 
 
 def open_backend(handle: ModelHandle) -> Backend:

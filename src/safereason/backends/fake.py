@@ -23,11 +23,18 @@ class FakeBackend:
 
     ``rules`` is a list of ``{"match": regex, "reply": text}``; ``{n}``-style fields are
     not expanded. ``calls`` counts requests actually generated (to test caching).
+
+    Faults, as real engines have them: with ``n_ctx`` a prompt of more words than that
+    does not fit (an ``error: ...`` completion, as llama.cpp's context window gives), and
+    a request whose prompt matches the regex ``fail`` fails (``failed``, as a server
+    error after its retries).
     """
 
     rules: list[dict[str, str]] = field(default_factory=list)
     default: str = "I'm sorry, but I can't help with that."
     delay_s: float = 0.0
+    n_ctx: int | None = None
+    fail: str | None = None
     calls: int = 0
 
     def identity(self) -> dict[str, Any]:
@@ -44,6 +51,14 @@ class FakeBackend:
             if self.delay_s:
                 time.sleep(self.delay_s)
             self.calls += 1
+            n_words = len(prompt.split())
+            if self.n_ctx is not None and n_words > self.n_ctx:
+                msg = f"error: the prompt has {n_words} tokens, more than n_ctx={self.n_ctx}"
+                out.append(Completion(r.key, "", prompt_tokens=n_words, finish_reason=msg))
+                continue
+            if self.fail is not None and re.search(self.fail, prompt):
+                out.append(Completion(r.key, "", finish_reason="failed", engine="fake"))
+                continue
             if r.messages[-1].role == "assistant":  # continue a prefilled answer
                 reply = r.messages[-1].content + reply
             words = reply.split()[: r.params.max_tokens]
@@ -81,5 +96,7 @@ ENGINE = register_backend(
         options=lambda: field_names(FakeBackend) - {"calls"},
         prepare=_prepare,
         open=lambda handle: FakeBackend(**handle.options),
+        neutral=frozenset({"delay_s"}),
+        covered=frozenset({"rules", "default"}),
     ),
 )

@@ -413,5 +413,9 @@ ENGINE = register_backend(
         prepare=_prepare,
         open=_open,
         check_name=check_name,
+        # where and how many rows run at once (see the module doc on padding), and a limit
+        # that only refuses prompts (refusals are errors, never stored)
+        neutral=frozenset({"device", "batch_size", "trust_remote_code", "max_input_tokens"}),
+        covered=frozenset({"dtype", "adapter", "gguf_file"}),
     ),
 )

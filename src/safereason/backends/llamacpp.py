@@ -6,7 +6,9 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
 
 from safereason.backends.chat import THINK_CLOSE, split_prefill, think_head
 from safereason.backends.factory import (
@@ -35,9 +37,9 @@ class LlamaCppBackend:
     def __init__(
         self,
         path: Path,
-        n_ctx: int = 4096,
-        n_threads: int | None = None,
-        n_batch: int = 512,
+        n_ctx: int = 4096,  # 0: the model's own training context
+        n_threads: Annotated[int, Field(ge=1)] | None = None,
+        n_batch: Annotated[int, Field(ge=1)] = 512,
         reuse_prefix: bool = False,
         chat_format: str | None = None,
         verbose: bool = False,
@@ -89,11 +91,12 @@ class LlamaCppBackend:
                 choice = res["choices"][0]
                 text = choice["message"].get("content") or ""
                 usage, finish = res.get("usage") or {}, str(choice.get("finish_reason") or "stop")
-        except ValueError as e:  # e.g. the prompt does not fit the context window
+        except (ValueError, RuntimeError) as e:  # e.g. the prompt does not fit the context
             return Completion(
                 key=r.key,
                 text="",
-                finish_reason=f"error: {e}"[:200],
+                prompt_tokens=self._prompt_tokens(r) or 0,
+                finish_reason=self._error(r, e),
                 latency_s=time.perf_counter() - start,
                 engine="llamacpp",
             )
@@ -108,6 +111,40 @@ class LlamaCppBackend:
             latency_s=time.perf_counter() - start,
             engine="llamacpp",
         )
+
+    def _prompt_tokens(self, r: Request) -> int | None:
+        """The request's prompt length in tokens (its chat template rendered), if known."""
+        try:
+            msgs, prefill = split_prefill(r.messages)
+            rendered = self._formatter()(
+                messages=[{"role": m.role, "content": m.content} for m in msgs]
+            )
+            return len(self._llm.tokenize((rendered.prompt + prefill).encode("utf-8")))
+        except Exception:  # no template, or a tokenizer error: the count is only a hint
+            return None
+
+    def _error(self, r: Request, e: Exception) -> str:
+        """A request llama.cpp could not generate, as an ``error: ...`` finish reason.
+
+        llama-cpp-python reports a context overflow in its own words (``Requested tokens
+        exceed context window``, or a numpy broadcast error from its token buffer); it is
+        named as what it is, with the sizes, so the user knows which option to change.
+        """
+        n_ctx = self._llm.n_ctx()
+        n = self._prompt_tokens(r)
+        text = " ".join(str(e).split())
+        overflow = (
+            (n is not None and n + 1 >= n_ctx)
+            or "context window" in text
+            or "could not broadcast" in text
+        )
+        if overflow:
+            size = f"{n} tokens" if n is not None else "it"
+            return (
+                f"error: the prompt ({size}) and up to {r.params.max_tokens} new tokens do not "
+                f"fit the context window n_ctx={n_ctx}; raise n_ctx (llama.cpp: {text[:80]})"
+            )[:300]
+        return f"error: llama.cpp: {type(e).__name__}: {text}"[:300]
 
     def _continue(self, r: Request) -> tuple[str, dict[str, Any], str]:
         """Continue a prefilled assistant turn: render the template, append the prefill."""
@@ -231,5 +268,8 @@ ENGINE = register_backend(
         prepare=_prepare,
         open=_open,
         check_name=_check_name,
+        # threads split the same arithmetic; verbosity is logging
+        neutral=frozenset({"n_threads", "verbose"}),
+        covered=frozenset({"chat_format"}),
     ),
 )

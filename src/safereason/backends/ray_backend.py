@@ -17,7 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
 
 from safereason.backends.factory import Capabilities, Engine, ModelHandle, register_backend
 from safereason.errors import SafereasonError
@@ -50,12 +52,12 @@ class RayBackend:
     def __init__(
         self,
         inner: ModelHandle,
-        actors: int = 2,
+        actors: Annotated[int, Field(ge=1)] = 2,
         address: str | None = None,
-        shard_size: int = 2,
+        shard_size: Annotated[int, Field(ge=1)] = 2,
         cpus_per_actor: float = 1.0,
         gpus_per_actor: float = 0.0,
-        max_attempts: int = 3,
+        max_attempts: Annotated[int, Field(ge=1)] = 3,
         restart_timeout_s: float = 600.0,
     ) -> None:
         try:
@@ -165,24 +167,51 @@ _OWN = {
 
 
 def _prepare(ref: ModelEntry) -> ModelHandle:
-    from safereason.config import ModelRef
-
-    inner_ref = ModelRef.model_validate(
-        {
-            "name": ref.name,
-            "backend": ref.options.get("engine", "llamacpp"),
-            **ref.options.get("engine_options", {}),
-        }
-    )
     from safereason.backends.factory import prepare_model
 
-    inner = prepare_model(inner_ref)
+    inner = prepare_model(_inner_entry(ref))
     opts = {k: v for k, v in ref.options.items() if k not in {"engine", "engine_options"}}
     return ModelHandle(ref.display, "ray", inner.identity, inner.path, {"inner": inner, **opts})
 
 
 def _check_name(name: str) -> None:
-    return None  # the inner engine checks the name when the model is prepared
+    return None  # the inner engine checks the name (check_entry)
+
+
+def _inner_entry(ref: ModelEntry) -> ModelEntry:
+    from pydantic import ValidationError
+
+    from safereason.config import ModelRef
+    from safereason.errors import OptionError
+
+    opts = dict(ref.options.get("engine_options") or {})
+    for key in ("name", "backend", "label"):
+        if key in opts:
+            raise OptionError(f"{key!r} is set by the ray entry itself", "engine_options", (key,))
+    try:
+        return ModelRef.model_validate(
+            {"name": ref.name, "backend": ref.options.get("engine", "llamacpp"), **opts}
+        )
+    except ValidationError as e:
+        raise OptionError(e.errors()[0]["msg"], "engine_options") from None
+
+
+def _check_entry(ref: ModelEntry) -> None:
+    """The inner engine's entry, checked like any model entry (nothing is loaded)."""
+    from safereason.backends.factory import check_model
+    from safereason.errors import OptionError
+
+    inner = _inner_entry(ref)
+    if inner.backend == "ray":
+        raise OptionError("a Ray actor cannot run the ray backend itself", "engine")
+    try:
+        check_model(inner)
+    except OptionError as e:
+        key = "engine" if e.key == "backend" else "engine_options"
+        sub = () if key == "engine" else (e.key, *e.sub)
+        raise OptionError(str(e), key, sub, detail=e.detail) from None
+    except SafereasonError as e:
+        raise OptionError(str(e), "engine") from None
 
 
 def _open(handle: ModelHandle) -> RayBackend:
@@ -210,5 +239,10 @@ ENGINE = register_backend(
         open=_open,
         check_name=_check_name,
         capabilities_of=_capabilities,
+        # the identity is the inner engine's: where the work runs changes no output
+        neutral=frozenset(_OWN - {"engine", "engine_options"}),
+        covered=frozenset({"engine", "engine_options"}),
+        extra_types={"engine": str, "engine_options": dict[str, Any]},
+        check_entry=_check_entry,
     ),
 )

@@ -225,5 +225,9 @@ ENGINE = register_backend(
         prepare=_prepare,
         open=_open,
         check_name=_check_name,
+        neutral=frozenset(
+            {"gpu_memory_utilization", "max_lora_rank", "trust_remote_code", "batch_size"}
+        ),
+        covered=frozenset({"dtype", "adapter"}),
     ),
 )

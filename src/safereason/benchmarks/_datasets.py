@@ -92,10 +92,20 @@ def as_text(v: Any) -> str:
 
 
 def read_path(path: str, split: str | None = None) -> list[Row]:
-    """Every record of a local dataset file or save_to_disk folder, in file order."""
+    """Every record of a local dataset file or save_to_disk folder, in file order.
+
+    An empty dataset (no records) is an error naming the file, never an empty benchmark.
+    """
     p = Path(path).expanduser()
     if not p.exists():
         raise SafereasonError(f"dataset file not found: {p}")
+    rows = _read_path(p, split)
+    if not rows:
+        raise SafereasonError(f"{p}: the dataset is empty (no records)")
+    return rows
+
+
+def _read_path(p: Path, split: str | None) -> list[Row]:
     if p.is_dir():
         return _read_saved(p, split)
     suffix = p.suffix.lower()
@@ -110,6 +120,8 @@ def read_path(path: str, split: str | None = None) -> list[Row]:
             return _rows(_read_arrow_table(p).to_pylist(), str(p))
     except UnicodeDecodeError as e:
         raise SafereasonError(f"{p}: not UTF-8 text ({e.reason})") from None
+    except OSError as e:
+        raise SafereasonError(f"cannot read {p}: {e.strerror or e}") from None
     raise SafereasonError(f"{p}: unsupported file type {suffix or '(none)'}; use {FILE_TYPES}")
 
 
@@ -183,7 +195,7 @@ def _read_saved(folder: Path, split: str | None) -> list[Row]:
     """A folder written by ``Dataset.save_to_disk`` or ``DatasetDict.save_to_disk``."""
     dict_file = folder / "dataset_dict.json"
     if dict_file.exists():
-        splits = [str(s) for s in json.loads(dict_file.read_text(encoding="utf-8"))["splits"]]
+        splits = [str(s) for s in _json_field(dict_file, "splits")]
         if split not in splits:
             raise SafereasonError(
                 f"{folder}: no split {split!r}{did_you_mean(str(split), splits)}; "
@@ -196,11 +208,26 @@ def _read_saved(folder: Path, split: str | None) -> list[Row]:
             f"{folder}: a folder, but not one written by save_to_disk (no state.json); "
             f"or point `path:` at a {FILE_TYPES} file"
         )
-    files = [folder / f["filename"] for f in json.loads(state.read_text())["_data_files"]]
+    files = [folder / str(f["filename"]) for f in _json_field(state, "_data_files")]
     records: list[Any] = []
     for f in files:
         records.extend(_read_arrow_table(f).to_pylist())
     return _rows(records, str(folder))
+
+
+def _json_field(path: Path, field: str) -> list[Any]:
+    """A list field of a save_to_disk metadata file; a clear error if it is malformed."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))[field]
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) or (isinstance(v, dict) and "filename" in v) for v in value
+        ):
+            raise TypeError(field)
+        return value
+    except (OSError, ValueError, KeyError, TypeError):
+        raise SafereasonError(
+            f"{path}: not save_to_disk metadata (no valid {field!r} list)"
+        ) from None
 
 
 # --- the hub --------------------------------------------------------------------------

@@ -245,7 +245,7 @@ class SorryBench(FileBackedSet):
 
     hub_id: str = "sorry-bench/sorry-bench-202406"
     prompt_style: str | list[str] | None = "base"
-    category: str | list[str] | None = None
+    category: str | int | list[str | int] | None = None  # categories are numbered
 
     filters = (
         ("prompt_style", lambda s: s.meta["prompt_style"]),

@@ -15,6 +15,7 @@ from rich.table import Table
 from safereason.analysis.cells import Estimate
 from safereason.analysis.metrics import pivot, rates
 from safereason.errors import SafereasonError
+from safereason.files import atomic_write, write_text
 from safereason.results import ResultRow
 from safereason.store import Store
 
@@ -55,17 +56,16 @@ def write_results(rows: Sequence[ResultRow], run_dir: Path) -> list[Path]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    jsonl = run_dir / "results.jsonl"
-    tmp = jsonl.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-    tmp.replace(jsonl)
+    def lines(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+
+    jsonl = atomic_write(run_dir / "results.jsonl", lines)
     flat = [flat_row(r) for r in rows]
     cols = sorted({k for r in flat for k in r}, key=lambda k: (k.count("."), k))
     table = pa.table({c: [r.get(c) for r in flat] for c in cols})
-    parquet = run_dir / "results.parquet"
-    pq.write_table(table, parquet)
+    parquet = atomic_write(run_dir / "results.parquet", lambda tmp: pq.write_table(table, tmp))
     return [jsonl, parquet]
 
 
@@ -130,7 +130,8 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimat
     rs = rates(rows)
     title = f"safereason: {exp.get('name', run_dir.name)}"
     write_results(rows, run_dir)
-    (run_dir / "summary.json").write_text(
+    _write(
+        run_dir / "summary.json",
         json.dumps(
             {
                 "experiment": exp.get("name"),
@@ -141,7 +142,7 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimat
             indent=2,
         )
     )
-    (run_dir / "summary.md").write_text(summary_markdown(rs, title))
+    _write(run_dir / "summary.md", summary_markdown(rs, title))
     if console is not None:
         console.print(summary_table(rs, title))
     return rs
@@ -180,10 +181,8 @@ def write_report(
 
 
 def _write(path: Path, text: str) -> None:
-    """Write a file atomically (a reader never sees half of it)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Write a file atomically (a reader never sees half of it, a failure leaves no temp)."""
+    write_text(path, text)
 
 
 def _json_safe(obj: Any) -> Any:

@@ -19,6 +19,7 @@ from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.typing import RcKeyType
 
 from safereason.analysis.agreement import Agreement
@@ -41,6 +42,9 @@ STYLE: dict[RcKeyType, Any] = {
     "axes.spines.right": False,
     "axes.grid": True,
     "grid.alpha": 0.3,
+    # labels are user text (model, method, benchmark, category names): never TeX
+    "text.usetex": False,
+    "text.parse_math": False,
 }
 
 
@@ -55,7 +59,16 @@ class Plot:
     note: str | None = None
 
 
+def _plain_text(fig: Figure) -> None:
+    """Every text of ``fig`` drawn as written: a ``$`` in a label is a dollar sign, not
+    mathtext, and nothing is sent to TeX (texts made outside :data:`STYLE` included)."""
+    for text in fig.findobj(Text):
+        text.set_usetex(False)
+        text.set_parse_math(False)
+
+
 def _svg(fig: Figure, name: str) -> str:
+    _plain_text(fig)
     buf = io.StringIO()
     with rc_context({"svg.hashsalt": name, **STYLE}):
         # no metadata block: no date (reports are reproducible) and no RDF links
