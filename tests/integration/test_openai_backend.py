@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +14,7 @@ from safereason.config import Experiment
 from safereason.runner import Runner
 from safereason.types import GenParams, Message, Request
 from tests.integration.servers import faulty_proxy, llama_server
+from tests.rows import run_results, stored_generations
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -94,32 +95,38 @@ def test_faults_are_retried_and_each_request_stored_once(server: str, tmp_path: 
         out = Runner(exp, tmp_path / "run", progress=False).run()
     assert out.generated == 8 and out.failed == 0
     assert all(proxy.seen.get(f, 0) >= 1 for f in ("500", "429", "drop", "stall"))
-    db = sqlite3.connect(tmp_path / "run" / "store.sqlite")
-    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM generations").fetchone() == (8, 8)
+    rows = run_results(tmp_path / "run")
+    assert len(rows) == 8 and all(r.completion is not None for r in rows)
+    assert len({r.gen_key for r in rows}) == 8
+    assert stored_generations(tmp_path / "run" / "store.sqlite") == 8  # each request once
+
+
+def _down(tmp_path: Path, max_retries: int) -> dict[str, Any]:
+    """An experiment on a server that is not there."""
+    return {
+        "name": "down",
+        "cache": None,
+        "output_dir": str(tmp_path),
+        "models": [
+            {
+                "name": "m",
+                "backend": "openai",
+                "base_url": "http://127.0.0.1:9/v1",
+                "max_retries": max_retries,
+                "timeout_s": 1.0,
+            }
+        ],
+        "methods": ["none"],
+        "benchmarks": [{"name": "harmful_starter", "n": 2}],
+    }
 
 
 def test_unreachable_server_fails_without_storing(tmp_path: Path) -> None:
-    exp = Experiment.model_validate(
-        {
-            "name": "down",
-            "cache": None,
-            "output_dir": str(tmp_path),
-            "models": [
-                {
-                    "name": "m",
-                    "backend": "openai",
-                    "base_url": "http://127.0.0.1:9/v1",
-                    "max_retries": 1,
-                    "timeout_s": 1.0,
-                }
-            ],
-            "methods": ["none"],
-            "benchmarks": [{"name": "harmful_starter", "n": 2}],
-        }
-    )
+    exp = Experiment.model_validate(_down(tmp_path, max_retries=1))
     out = Runner(exp, tmp_path / "run", progress=False).run()
     assert out.failed == 2 and out.generated == 0
     assert os.path.exists(tmp_path / "run" / "store.sqlite")
+    assert stored_generations(tmp_path / "run" / "store.sqlite") == 0
 
 
 def test_cli_reports_failures_with_nonzero_exit(tmp_path: Path) -> None:
@@ -129,26 +136,7 @@ def test_cli_reports_failures_with_nonzero_exit(tmp_path: Path) -> None:
     import yaml
 
     cfg = tmp_path / "down.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "name": "down",
-                "cache": None,
-                "output_dir": str(tmp_path),
-                "models": [
-                    {
-                        "name": "m",
-                        "backend": "openai",
-                        "base_url": "http://127.0.0.1:9/v1",
-                        "max_retries": 0,
-                        "timeout_s": 1.0,
-                    }
-                ],
-                "methods": ["none"],
-                "benchmarks": [{"name": "harmful_starter", "n": 2}],
-            }
-        )
-    )
+    cfg.write_text(yaml.safe_dump(_down(tmp_path, max_retries=0)))
     p = subprocess.run(
         [sys.executable, "-m", "safereason.cli", "run", str(cfg), "--no-progress"],
         capture_output=True,

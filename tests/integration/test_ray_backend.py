@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from safereason.config import Experiment
 from safereason.runner import Runner
+from safereason.types import Completion, Request
+from tests.rows import run_results, stored_generations
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -50,20 +53,27 @@ def _exp(tmp_path: Path, name: str, n: int) -> Experiment:
 
 
 def _texts(run: Path) -> dict[str, str]:
-    db = sqlite3.connect(run / "store.sqlite")
-    return dict(db.execute("SELECT key, json_extract(completion, '$.text') FROM generations"))
+    """Each plan item's generation key and text, with every stored generation an item's."""
+    rows = run_results(run)
+    assert stored_generations(run / "store.sqlite") == len(rows)
+    return {r.gen_key: r.completion.text for r in rows if r.completion is not None}
 
 
-def _stored(store: Path) -> int:
-    if not store.exists():
-        return 0
-    db = sqlite3.connect(store, timeout=30)
-    try:
-        return int(db.execute("SELECT COUNT(*) FROM generations").fetchone()[0])
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
-    finally:
-        db.close()
+class Watched:
+    """An actor whose shards the test can see: each ``generate.remote`` ref is kept."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+        self.refs: list[Any] = []
+        self.generate = SimpleNamespace(remote=self._generate)
+
+    def _generate(self, shard: Any) -> Any:
+        ref = self.actor.generate.remote(shard)
+        self.refs.append(ref)
+        return ref
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.actor, name)
 
 
 def test_ray_matches_local_engine(ray_cluster: None, tmp_path: Path, small_model_path: str) -> None:
@@ -85,40 +95,48 @@ def test_ray_matches_local_engine(ray_cluster: None, tmp_path: Path, small_model
 def test_killed_actor_loses_nothing(
     ray_cluster: None, tmp_path: Path, small_model_path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from safereason.backends import ray_backend
+    import ray
 
+    from safereason.backends.ray_backend import RayBackend
+
+    used: list[RayBackend] = []
     killed: list[int] = []
-    real_init = ray_backend.RayBackend.__init__
+    landing = threading.Event()  # completions are coming back
+    real_stream = RayBackend.stream
 
-    def init_then_schedule_kill(self, *a, **kw):  # type: ignore[no-untyped-def]
-        real_init(self, *a, **kw)
-        import ray
+    def kill_mid_shard(actor: Watched, pid: int) -> None:
+        # once completions land, wait until a shard handed to actor 0 is unfinished (the
+        # actor is inside it: it runs one task at a time) and kill the actor there
+        if not landing.wait(300):
+            return
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if actor.refs and not ray.wait(actor.refs[-1:], timeout=0)[0]:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.005)
 
-        pid = ray.get(self.actors[0].pid.remote())
+    def stream(self: RayBackend, requests: Sequence[Request]) -> Iterator[Completion]:
+        used.append(self)
+        real = self.actors[0]
+        watched = self.actors[0] = Watched(real)
+        pid = ray.get(real.pid.remote())
+        threading.Thread(target=kill_mid_shard, args=(watched, pid), daemon=True).start()
+        try:
+            for n, comp in enumerate(real_stream(self, requests), 1):
+                if n == 2:
+                    landing.set()
+                yield comp
+        finally:
+            self.actors[0] = real  # close() kills the real actor
 
-        def kill() -> None:
-            # once generations are landing, the actor is between requests only for a few
-            # milliseconds: killed now, it almost surely dies mid-shard (on a loaded
-            # machine as well, where a fixed delay could fire before the first shard or
-            # after the last)
-            store = tmp_path / "kill" / "store.sqlite"
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline and _stored(store) < 2:
-                time.sleep(0.05)
-            time.sleep(0.2)
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-
-        threading.Thread(target=kill, daemon=True).start()
-        ray_backend.LAST = self  # type: ignore[attr-defined]
-
-    monkeypatch.setattr(ray_backend.RayBackend, "__init__", init_then_schedule_kill)
+    monkeypatch.setattr(RayBackend, "stream", stream)
     out = Runner(_exp(tmp_path, "kill", 10), tmp_path / "kill", progress=False).run()
     assert killed, "the actor was not killed during the run"
     assert out.generated == 10 and out.failed == 0
-    assert ray_backend.LAST.retried_shards >= 1  # type: ignore[attr-defined]
-    db = sqlite3.connect(tmp_path / "kill" / "store.sqlite")
-    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM generations").fetchone() == (
-        10,
-        10,
-    )
+    assert used and used[0].retried_shards >= 1
+    rows = run_results(tmp_path / "kill")
+    assert len(rows) == 10 and len({r.gen_key for r in rows}) == 10
+    assert all(r.completion is not None for r in rows)
+    assert stored_generations(tmp_path / "kill" / "store.sqlite") == 10  # each request once
