@@ -6,10 +6,14 @@ import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from safereason.backends.fake import FakeBackend
+    from safereason.types import Completion, Request
 
 # huggingface_hub and datasets read this once, at import: set it before anything imports
 # them, so no test ever waits on a network that is not there.
@@ -75,3 +79,37 @@ def write_yaml(tmp_path: Path) -> Callable[..., Path]:
         return p
 
     return _write
+
+
+class FakeCalls:
+    """What the fake backend generated while the :func:`fake_calls` fixture is on.
+
+    Live lists, in call order: ``sizes`` (one per ``generate`` call), ``requests`` and
+    ``prompts`` (one per request; a prompt is its messages' text, joined by newlines).
+    """
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.requests: list[Request] = []
+        self.prompts: list[str] = []
+
+    def record(self, requests: list[Request]) -> None:
+        self.sizes.append(len(requests))
+        self.requests.extend(requests)
+        self.prompts.extend("\n".join(m.content for m in r.messages) for r in requests)
+
+
+@pytest.fixture
+def fake_calls(monkeypatch: pytest.MonkeyPatch) -> FakeCalls:
+    """Record every batch the fake backend generates (models under test and tools alike)."""
+    from safereason.backends.fake import FakeBackend
+
+    calls = FakeCalls()
+    real = FakeBackend.generate
+
+    def recording(self: FakeBackend, requests: Any) -> list[Completion]:
+        calls.record(list(requests))
+        return real(self, requests)
+
+    monkeypatch.setattr(FakeBackend, "generate", recording)
+    return calls

@@ -15,23 +15,16 @@ from safereason.errors import SafereasonError
 from safereason.paths import default_generation_cache
 from safereason.store import Store
 from safereason.types import GenParams, Message
+from tests.conftest import FakeCalls
 
 SPEC = {"name": "tool", "backend": "fake", "rules": [{"match": "ping", "reply": "pong"}]}
 DEFAULT = "I'm sorry, but I can't help with that."
 
 
 @pytest.fixture
-def generated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def generated(fake_calls: FakeCalls) -> list[int]:
     """The size of each batch the fake backend generated."""
-    calls: list[int] = []
-    real = FakeBackend.generate
-
-    def counting(self: FakeBackend, reqs: Any) -> Any:
-        calls.append(len(reqs))
-        return real(self, reqs)
-
-    monkeypatch.setattr(FakeBackend, "generate", counting)
-    return calls
+    return fake_calls.sizes
 
 
 def test_ask_uses_rules_and_caches(generated: list[int], tmp_path: Path) -> None:
