@@ -69,9 +69,16 @@ def _hub_download(repo: str, filename: str | None) -> Path:
         return Path(hf_hub_download(repo, filename))
     except SafereasonError:
         raise
-    except Exception as e:  # network, auth, missing repo: all reported the same way
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SafereasonError(
-            f"cannot fetch {repo}{':' + filename if filename else ''} from the Hugging Face Hub "
-            f"({first[:160]}); pass a local .gguf path instead"
-        ) from None
+    except Exception as e:
+        what = f"{repo}{':' + filename if filename else ''}"
+        raise hub_fetch_error(what, e, "a local .gguf path") from None
+
+
+def hub_fetch_error(what: str, e: Exception, instead: str) -> SafereasonError:
+    """One message for any failure to fetch ``what`` from the Hugging Face Hub (network,
+    auth, a missing repo: all reported the same way): the first line of the reason, and
+    the local alternative to pass ``instead``."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return SafereasonError(
+        f"cannot fetch {what} from the Hugging Face Hub ({first[:160]}); pass {instead} instead"
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 from safereason.errors import SafereasonError
 from safereason.models.embedded import EMBEDDED
-from safereason.models.resolve import ResolvedModel, resolve_gguf
+from safereason.models.resolve import ResolvedModel, hub_fetch_error, resolve_gguf
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _META_SUFFIXES = {".json", ".jinja", ".model", ".txt", ".py", ".tiktoken"}
@@ -59,12 +59,8 @@ def _download(repo: str, patterns: list[str]) -> Path:
 
     try:
         return Path(snapshot_download(repo, allow_patterns=patterns))
-    except Exception as e:  # network, auth, missing repo: all reported the same way
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SafereasonError(
-            f"cannot fetch {repo} from the Hugging Face Hub ({first[:160]}); "
-            f"pass a local model directory instead"
-        ) from None
+    except Exception as e:
+        raise hub_fetch_error(repo, e, "a local model directory") from None
 
 
 def resolve_weights(name: str, marker: str = "config.json") -> tuple[Path, dict[str, Any]]:
