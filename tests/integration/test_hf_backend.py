@@ -143,18 +143,19 @@ def test_stop_string_trims_and_stops(backend: HFBackend) -> None:
     assert c.finish_reason == "stop" and c.completion_tokens < 16
 
 
-def test_prefill_is_continued(backend: HFBackend) -> None:
+def test_prefill_is_continued(backend: HFBackend, model_dir: Path) -> None:
     plain = _req(PROMPTS[0], "p0", max_tokens=6)
     msgs = (Message("user", PROMPTS[0]), Message("assistant", "<think>\n\n</think>\n\nHello"))
     pre = Request(key="p", model="tiny", messages=msgs, params=GenParams(max_tokens=6))
     [a, c] = backend.generate([plain, pre])
     assert c.reasoning == "" and c.text.startswith("Hello") and c.completion_tokens <= 6
     assert c.prompt_tokens > a.prompt_tokens
-    # the same as continuing the rendered prompt by hand
-    prompt = backend._tok.apply_chat_template(
+    # the same as continuing the rendered prompt by hand, with the model's own tokenizer
+    tok = transformers.AutoTokenizer.from_pretrained(model_dir)
+    prompt = tok.apply_chat_template(
         [{"role": "user", "content": PROMPTS[0]}], add_generation_prompt=True, tokenize=False
     )
-    ids = backend._tok(prompt + msgs[1].content, add_special_tokens=False)["input_ids"]
+    ids = tok(prompt + msgs[1].content, add_special_tokens=False)["input_ids"]
     assert c.prompt_tokens == len(ids)
 
 
