@@ -199,7 +199,8 @@ class Runner:
         """What a run would do, read from the run store and the cache; nothing is written."""
         path = self.run_dir / "store.sqlite"
         store = Store(path) if path.is_file() else None
-        cache = open_cache(self.exp, path)
+        cache_file = cache_path(self.exp.cache, path)
+        cache = Store(cache_file) if cache_file is not None and cache_file.is_file() else None
         try:
             stored = store.has_generations(unique) if store is not None else set()
             cached = cache.has_generations(set(unique) - stored) if cache is not None else set()

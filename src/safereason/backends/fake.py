@@ -96,7 +96,7 @@ ENGINE = register_backend(
         options=lambda: field_names(FakeBackend) - {"calls"},
         prepare=_prepare,
         open=lambda handle: FakeBackend(**handle.options),
-        neutral=frozenset({"delay_s"}),
+        neutral=frozenset({"delay_s", "fail"}),  # a fault, like a server's, changes no output
         covered=frozenset({"rules", "default"}),
     ),
 )

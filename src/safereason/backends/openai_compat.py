@@ -281,6 +281,7 @@ def _error(r: Request, reason: str, start: float, detail: str = "") -> Completio
 
 
 def _prepare(ref: ModelEntry) -> ModelHandle:
+    api_key(ref.options.get("api_key_env"), ref.name)  # a named but unset key: fail now
     base_url = ref.options.get("base_url", "http://127.0.0.1:8000/v1")
     identity = {
         "engine": "openai",

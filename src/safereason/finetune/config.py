@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from safereason.config import BenchmarkRef, PluginRef
-from safereason.errors import SafereasonError
-from safereason.yaml_lines import LocatedYaml, validation_error
+from safereason.errors import OptionError, SafereasonError
+from safereason.yaml_lines import LocatedYaml, dotted, validation_error
 
 Loc = tuple[str | int, ...]
 
@@ -17,7 +17,7 @@ Loc = tuple[str | int, ...]
 class LoraSpec(BaseModel):
     """LoRA adapter shape (also used by QLoRA)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     r: int = Field(16, ge=1)
     alpha: int = Field(32, ge=1)
     dropout: float = Field(0.05, ge=0.0, lt=1.0)
@@ -33,7 +33,7 @@ class TrainingSpec(BaseModel):
     output format, which is converted, so ``drop`` is the default).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1)
     lr: float = Field(2e-4, gt=0)
@@ -54,7 +54,7 @@ class TrainingSpec(BaseModel):
 class ThinkSpec(BaseModel):
     """The tags the model's thinking trace goes between."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     open: str = Field("<think>", min_length=1)
     close: str = Field("</think>", min_length=1)
 
@@ -81,7 +81,7 @@ class SafetySpec(BaseModel):
     ``repeat`` lets a harmful request be used more than once (with other wording).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     style: Literal["direct", "reflective"] = "reflective"
     ratio: float = Field(0.0, ge=0.0, le=1.0)
     benchmarks: list[PluginRef] = Field(default_factory=lambda: [PluginRef(name="harmful_starter")])
@@ -104,7 +104,7 @@ class DataSpec(BaseModel):
     least ``near_duplicate``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     size: int = Field(ge=1)
     seed: int = 0
     sources: list[SourceRef] = Field(default_factory=list)
@@ -128,7 +128,7 @@ class FinetuneConfig(BaseModel):
     hub repo.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     base: str = Field(min_length=1)
     gguf_file: str | None = None
     output_dir: str = Field(min_length=1)
@@ -161,7 +161,7 @@ def parse_finetune(
     try:
         cfg = FinetuneConfig.model_validate(data)
     except ValidationError as e:
-        raise validation_error(e, doc, prefix) from None
+        raise validation_error(e, doc, prefix, model=FinetuneConfig) from None
     if check:
         check_names(cfg, doc, prefix)
     return cfg
@@ -175,6 +175,9 @@ def check_names(cfg: FinetuneConfig, doc: LocatedYaml, prefix: Loc = ()) -> None
     def attempt(loc: list[str | int], fn: Any, *args: Any) -> None:
         try:
             fn(*args)
+        except OptionError as e:  # at the option's own line, named by its key path
+            path = [*prefix, *loc, *e.path]
+            raise SafereasonError(f"{doc.where(path)}: {dotted(path)}: {e.detail}") from None
         except SafereasonError as e:
             raise SafereasonError(f"{doc.where([*prefix, *loc])}: {e}") from None
 
