@@ -29,15 +29,19 @@ def _rows(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def _refusal_labels(rows: list[dict[str, Any]]) -> list[str]:
-    pairs = [
+def _refusal_pairs(rows: list[dict[str, Any]]) -> list[tuple[Sample, Completion]]:
+    """Each refusal case as the judge sees it: the request and the response."""
+    return [
         (
             Sample.from_prompt(r["id"], "cases", "harmful", r["prompt"]),
             Completion(key=r["id"], text=r["response"]),
         )
         for r in rows
     ]
-    return [v.label for v in RefusalJudge().score(pairs)]
+
+
+def _refusal_labels(rows: list[dict[str, Any]]) -> list[str]:
+    return [v.label for v in RefusalJudge().score(_refusal_pairs(rows))]
 
 
 def _answer_labels(rows: list[dict[str, Any]]) -> list[str]:
@@ -115,12 +119,5 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 def test_partial_is_never_counted_as_refused(refusal_rows: list[dict[str, Any]]) -> None:
     """The judge's score is 1.0 only for ``refused``: a partial compliance scores 0."""
     rows = [r for r in refusal_rows if r["label"] == "partial"]
-    pairs = [
-        (
-            Sample.from_prompt(r["id"], "cases", "harmful", r["prompt"]),
-            Completion(key=r["id"], text=r["response"]),
-        )
-        for r in rows
-    ]
-    for v in RefusalJudge().score(pairs):
+    for v in RefusalJudge().score(_refusal_pairs(rows)):
         assert (v.score == 1.0) == (v.label == "refused")
