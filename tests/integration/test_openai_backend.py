@@ -11,6 +11,7 @@ import pytest
 
 from safereason.backends.openai_compat import OpenAICompatBackend
 from safereason.config import Experiment
+from safereason.errors import SafereasonError
 from safereason.runner import Runner
 from safereason.types import GenParams, Message, Request
 from tests.integration.servers import faulty_proxy, llama_server
@@ -123,8 +124,8 @@ def _down(tmp_path: Path, max_retries: int) -> dict[str, Any]:
 
 def test_unreachable_server_fails_without_storing(tmp_path: Path) -> None:
     exp = Experiment.model_validate(_down(tmp_path, max_retries=1))
-    out = Runner(exp, tmp_path / "run", progress=False).run()
-    assert out.failed == 2 and out.generated == 0
+    with pytest.raises(SafereasonError, match="cannot reach http://127.0.0.1:9/v1: connection"):
+        Runner(exp, tmp_path / "run", progress=False).run()
     assert os.path.exists(tmp_path / "run" / "store.sqlite")
     assert stored_generations(tmp_path / "run" / "store.sqlite") == 0
 
@@ -144,4 +145,5 @@ def test_cli_reports_failures_with_nonzero_exit(tmp_path: Path) -> None:
         timeout=120,
     )
     assert p.returncode == 2 and "Traceback" not in p.stderr
-    assert "2 requests failed after retries" in p.stderr
+    assert "cannot reach http://127.0.0.1:9/v1: connection refused" in p.stderr
+    assert not (tmp_path / "down" / "report.html").exists()  # no empty report first
