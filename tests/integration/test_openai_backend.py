@@ -124,7 +124,7 @@ def _down(tmp_path: Path, max_retries: int) -> dict[str, Any]:
 
 def test_unreachable_server_fails_without_storing(tmp_path: Path) -> None:
     exp = Experiment.model_validate(_down(tmp_path, max_retries=1))
-    with pytest.raises(SafereasonError, match="cannot reach http://127.0.0.1:9/v1: connection"):
+    with pytest.raises(SafereasonError, match=r"cannot reach http://127\.0\.0\.1:9/v1: connection"):
         Runner(exp, tmp_path / "run", progress=False).run()
     assert os.path.exists(tmp_path / "run" / "store.sqlite")
     assert stored_generations(tmp_path / "run" / "store.sqlite") == 0

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 pytest.importorskip("openai")
 
-from safereason.backends.openai_compat import OpenAICompatBackend  # noqa: E402
-from safereason.cli import main  # noqa: E402
-from safereason.errors import SafereasonError  # noqa: E402
-from safereason.types import GenParams, Message, Request  # noqa: E402
-from tests.integration.servers import free_port  # noqa: E402
+from safereason.backends.openai_compat import OpenAICompatBackend
+from safereason.cli import main
+from safereason.errors import SafereasonError
+from safereason.types import GenParams, Message, Request
+from tests.integration.servers import free_port
 
 
 @contextmanager
