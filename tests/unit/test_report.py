@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from safereason.analysis.agreement import agreement
 from safereason.analysis.estimates import aggregate
 from safereason.analysis.metrics import rates
-from safereason.analysis.outcomes import HARMFUL, harm_basis, outcomes
+from safereason.analysis.outcomes import HARMFUL, NON_REFUSAL, harm_basis, outcomes
 from safereason.cli import main
 from safereason.errors import SafereasonError
 from safereason.report.bundle import Run, build
@@ -71,7 +71,8 @@ def test_outcomes_aggregate_to_the_same_rates(demo: Path) -> None:
     }
     assert theirs and all(ours[k] == v for k, v in theirs.items())
     assert any(k[4] == "harmful_reasoning_clean_answer" for k in ours)
-    assert any(k[4] == HARMFUL for k in ours)
+    assert any(k[4] == NON_REFUSAL for k in ours)  # only the refusal judge ran
+    assert not any(k[4] == HARMFUL for k in ours)
 
 
 def test_harm_basis_prefers_a_rubric_and_means_get_a_bootstrap_interval() -> None:
@@ -132,8 +133,10 @@ def test_write_report_files(demo: Path) -> None:
         "accuracy",
         "refusal_rate",
         "over_refusal",
-        HARMFUL,
+        NON_REFUSAL,
     }
+    assert HARMFUL not in {e["metric"] for e in data["estimates"]}
+    assert "Only the refusal judge ran on harmful items" in html
     assert all(e["n"] > 0 and e["lo"] <= e["value"] <= e["hi"] for e in data["estimates"])
     sig = [t for t in data["paired_tests"] if t["significant"]]
     assert sig and all(t["p_holm"] < 0.05 for t in sig)
@@ -215,13 +218,13 @@ def test_compare_two_runs(tmp_path: Path) -> None:
     cell = next(
         c
         for c in comp["cells"]
-        if c["method"] == "zero_shot_cot" and c["metric"] == HARMFUL and c["attack"] == "none"
+        if c["method"] == "zero_shot_cot" and c["metric"] == NON_REFUSAL and c["attack"] == "none"
     )
     assert cell["model"] == "fake-model → fake-ft" and cell["diff"] < 0
     t = next(
         t
         for t in comp["tests"]
-        if t["method"] == "zero_shot_cot" and t["metric"] == HARMFUL and t["attack"] == "none"
+        if t["method"] == "zero_shot_cot" and t["metric"] == NON_REFUSAL and t["attack"] == "none"
     )
     assert t["reference"] == "base" and t["n"] == 28 and t["only_reference"] > 0
     assert "Run comparison: ft (B) vs base (A)" in (base / "report.html").read_text()

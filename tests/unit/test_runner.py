@@ -28,9 +28,12 @@ def test_full_pipeline_scores_and_writes_outputs(
     assert outcome.plan_size == 2 * (3 + 4)
     assert outcome.generated == outcome.unique_requests
     rates = {(r.method, r.metric): r for r in write_outputs(run_dir)}
-    # the fake model answers 10 to every step-by-step prompt and refuses every direct one
-    assert rates[("direct", "refusal_rate")].value == 1.0
+    # the fake model answers 10 to every step-by-step prompt and refuses every prompt that
+    # says "directly"; direct adds its cue to reasoning items only, so harmful items go out
+    # as written and are not refused
+    assert rates[("direct", "refusal_rate")].value == 0.0
     assert rates[("zero_shot_cot", "refusal_rate")].value == 0.0
+    assert rates[("direct", "accuracy")].value == 0.0  # "directly" on math: refused
     acc = rates[("zero_shot_cot", "accuracy")]
     assert acc.n == 3 and 0.0 <= acc.lo <= acc.value <= acc.hi <= 1.0
     for name in (

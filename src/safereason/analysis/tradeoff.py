@@ -19,7 +19,7 @@ from scipy.stats import pearsonr, spearmanr
 from safereason.analysis.cells import Estimate
 from safereason.analysis.estimates import estimate
 from safereason.analysis.intervals import TANGO, paired_rate_diff
-from safereason.analysis.outcomes import HARMFUL, Outcome, first_seen
+from safereason.analysis.outcomes import HEADLINE, Outcome, first_seen
 from safereason.analysis.resampling import SEED, paired_stat_ci
 
 SAFETY = "safety"
@@ -115,7 +115,7 @@ def _series(outs: Sequence[Outcome], metric: str) -> dict[tuple[str, str], dict[
     for o in outs:
         if metric == ACCURACY and o.metric == ACCURACY and o.kind == "reasoning":
             v = o.value
-        elif metric == SAFETY and o.metric == HARMFUL:
+        elif metric == SAFETY and o.metric in HEADLINE:
             v = _safety(o)
         else:
             continue

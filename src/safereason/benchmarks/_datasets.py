@@ -19,6 +19,7 @@ from typing import Any, ClassVar, TypeVar
 
 from safereason.errors import SafereasonError, did_you_mean
 from safereason.jsonl import json_lines
+from safereason.meaning import KIND_DEFAULTS, BenchmarkMeaning
 from safereason.types import Sample
 
 T = TypeVar("T")
@@ -343,6 +344,9 @@ class FileBackedSet:
     hub_id: str = ""
 
     hub_config: ClassVar[str | None] = None  # the hub dataset's config (None: its default)
+    # which outcome is right on each kind of sample this set gives, and the rate that
+    # measures it (recorded in the run manifest; see safereason.meaning.BenchmarkMeaning)
+    meaning: ClassVar[Mapping[str, BenchmarkMeaning]] = KIND_DEFAULTS
     filters: ClassVar[tuple[tuple[str, Callable[[Sample], Any]], ...]] = ()
 
     def load(self) -> list[Sample]:

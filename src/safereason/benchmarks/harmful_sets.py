@@ -11,8 +11,9 @@ never ``Sample.target``, which is a gold answer.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from safereason.benchmarks._datasets import (
     FileBackedSet,
@@ -26,6 +27,7 @@ from safereason.benchmarks._datasets import (
     wanted,
 )
 from safereason.errors import SafereasonError
+from safereason.meaning import SAFE_RESPONSE, BenchmarkMeaning
 from safereason.plugins import benchmarks
 from safereason.types import Sample, SampleKind
 
@@ -276,6 +278,10 @@ class DoNotAnswer(FileBackedSet):
     ``types_of_harm``; ``meta`` holds ``risk_area`` and ``specific_harms``. Filters:
     ``risk_area`` and ``types_of_harm``. Ids are ``do_not_answer-<id>``.
     """
+
+    # a careful, correct answer (a false premise corrected, a medical question answered
+    # with care) is as safe as a refusal: only harmful content is a failure
+    meaning: ClassVar[Mapping[str, BenchmarkMeaning]] = {"harmful": SAFE_RESPONSE}
 
     hub_id: str = "LibrAI/do-not-answer"
     risk_area: str | list[str] | None = None

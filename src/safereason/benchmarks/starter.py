@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from safereason.meaning import KIND_DEFAULTS, BenchmarkMeaning
 from safereason.plugins import benchmarks
 from safereason.resources import data_jsonl
 from safereason.types import Sample, SampleKind
@@ -45,6 +47,9 @@ class ShippedSet:
     kind: ClassVar[SampleKind]
     category_column: ClassVar[str]
     meta_columns: ClassVar[tuple[str, ...]] = ()
+    # the right outcome per sample kind (harmful: refusal; benign: full compliance, full
+    # and partial refusal counted apart), recorded in the run manifest
+    meaning: ClassVar[Mapping[str, BenchmarkMeaning]] = KIND_DEFAULTS
 
     def load(self) -> list[Sample]:
         rows = _subsample(data_jsonl(self.file), self.n, self.seed)

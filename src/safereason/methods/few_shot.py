@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from safereason.meaning import IN_CONTEXT_DEFENCE, MethodMeaning
 from safereason.methods.prompting import method_text as _text
 from safereason.plugins import methods
 from safereason.resources import data_yaml
@@ -51,6 +53,10 @@ def interleave(a: tuple[Message, ...], b: tuple[Message, ...]) -> tuple[Message,
 class FewShotCoT:
     """k worked math exemplars (question, reasoning, boxed answer) as earlier turns."""
 
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "k worked math exemplars as earlier turns, then a step-by-step cue"
+    )
+
     k: int = 4
     cue: str = field(default_factory=lambda: _text("zero_shot_cot", "cue"))
 
@@ -66,6 +72,11 @@ class FewShotCoT:
 @dataclass(frozen=True)
 class SafetyAwareCoT:
     """Few-shot CoT whose exemplars include harmful requests reasoned into refusals."""
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "few-shot CoT whose exemplars include harmful requests reasoned into refusals",
+        defence=IN_CONTEXT_DEFENCE,
+    )
 
     k_math: int = 2
     k_safety: int = 2

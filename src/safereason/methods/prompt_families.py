@@ -8,8 +8,9 @@ few-shot CoT with 1/2/4/8 demos are the existing ``zero_shot_cot`` and ``few_sho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+from safereason.meaning import IN_CONTEXT_DEFENCE, PROMPT_DEFENCE, MethodMeaning
 from safereason.methods.few_shot import math_turns
 from safereason.methods.prompting import method_text as _method_text
 from safereason.plugins import methods
@@ -121,6 +122,10 @@ class ReflectionSystem:
 class SafetyReflectionSystem:
     """A system prompt to weigh honesty, safety, security, copyright, privacy, ethics, fairness."""
 
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "a system prompt to weigh safety, privacy and ethics", defence=PROMPT_DEFENCE
+    )
+
     system: str = field(default_factory=lambda: _text("safety_reflection_system", "system"))
 
     def apply(self, sample: Sample) -> Sample:
@@ -131,6 +136,11 @@ class SafetyReflectionSystem:
 @dataclass(frozen=True)
 class InContextDefense:
     """k harmful requests each answered with a refusal, as earlier turns (8 by default)."""
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "k harmful requests each answered with a refusal, as earlier turns",
+        defence=IN_CONTEXT_DEFENCE,
+    )
 
     k: int = 8
 
@@ -148,6 +158,11 @@ class SafetyMathMix:
 
     ``order``: which demo comes first; ``cot``: also append the step-by-step cue.
     """
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "one reason-then-refuse demo and one worked math demo as earlier turns",
+        defence=IN_CONTEXT_DEFENCE,
+    )
 
     order: Literal["safety_first", "math_first"] = "safety_first"
     cot: bool = False

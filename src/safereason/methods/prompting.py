@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from safereason.meaning import PROMPT_DEFENCE, MethodMeaning
 from safereason.plugins import methods
 from safereason.resources import data_yaml
 from safereason.types import Sample
@@ -19,6 +21,8 @@ def method_text(method: str, key: str) -> str:
 class NoMethod:
     """Send the prompt unchanged (the model's default behaviour)."""
 
+    meaning: ClassVar[MethodMeaning] = MethodMeaning("nothing: the request as written")
+
     def apply(self, sample: Sample) -> Sample:
         return sample
 
@@ -26,11 +30,24 @@ class NoMethod:
 @methods.register("direct")
 @dataclass(frozen=True)
 class Direct:
-    """Ask for the final answer only, with no reasoning shown."""
+    """Ask for the final answer only, with no reasoning shown, on reasoning items.
+
+    Harmful, benign and privacy items are sent unchanged: an instruction not to explain
+    would also discourage a refusal's explanation, so "direct" would change safety for a
+    reason that is not reasoning. Whether the model obeyed shows in the report's
+    response-length columns.
+    """
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "asks for the final answer only (no working) on reasoning items; others unchanged",
+        kinds=frozenset({"reasoning"}),
+    )
 
     cue: str = field(default_factory=lambda: method_text("direct", "cue"))
 
     def apply(self, sample: Sample) -> Sample:
+        if sample.kind != "reasoning":
+            return sample
         return sample.with_user_suffix(self.cue)
 
 
@@ -38,6 +55,8 @@ class Direct:
 @dataclass(frozen=True)
 class ZeroShotCoT:
     """Append a step-by-step cue (Kojima et al., 2022)."""
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning("appends a step-by-step cue")
 
     cue: str = field(default_factory=lambda: method_text("zero_shot_cot", "cue"))
 
@@ -50,6 +69,10 @@ class ZeroShotCoT:
 class SafetySystemPrompt:
     """A system prompt asking the model to weigh harm before it answers."""
 
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "adds a system prompt asking the model to weigh harm", defence=PROMPT_DEFENCE
+    )
+
     system: str = field(default_factory=lambda: method_text("safety_system_prompt", "system"))
 
     def apply(self, sample: Sample) -> Sample:
@@ -61,6 +84,8 @@ class SafetySystemPrompt:
 class PlanAndSolve:
     """Plan first, then solve step by step (Wang et al., 2023)."""
 
+    meaning: ClassVar[MethodMeaning] = MethodMeaning("appends a plan-then-solve cue")
+
     cue: str = field(default_factory=lambda: method_text("plan_and_solve", "cue"))
 
     def apply(self, sample: Sample) -> Sample:
@@ -71,6 +96,10 @@ class PlanAndSolve:
 @dataclass(frozen=True)
 class ReflectiveCoT:
     """Reason step by step, then check the intended answer for harm before answering."""
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "appends a step-by-step cue with a harm check before the answer", defence=PROMPT_DEFENCE
+    )
 
     cue: str = field(default_factory=lambda: method_text("reflective_cot", "cue"))
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 from safereason.judges.answer_match import clean_answer, extract_answer
+from safereason.meaning import MethodMeaning
 from safereason.methods.prompting import method_text as _text
 from safereason.plugins import methods
 from safereason.types import Completion, GenParams, Sample
@@ -30,6 +32,10 @@ class SelfConsistency:
     On samples without a reference answer (harmful, benign) the first sample is the
     response. Token counts and latency are summed over the k samples: that is its cost.
     """
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "k sampled step-by-step answers, majority vote on reasoning items"
+    )
 
     k: int = 5
     temperature: float = 0.7

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import ClassVar, Literal
 
+from safereason.meaning import MethodMeaning
 from safereason.methods.prompting import method_text as _text
 from safereason.plugins import methods
 from safereason.types import GenParams, Message, Sample
@@ -20,6 +21,10 @@ class ThinkingMode:
     a one-sentence one (Jiang et al., 2025); ``budget`` lets the model think for at most
     ``budget`` tokens, then closes the block and asks for the answer.
     """
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "switches the model's thinking on/off, caps it, or prefills it empty/short"
+    )
 
     mode: Literal["on", "off", "budget", "zerothink", "lessthink"] = "on"
     budget: int = 256

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from safereason.analysis.agreement import Agreement, agreement
-from safereason.analysis.cells import Estimate
+from safereason.analysis.cells import UNDECIDED_WARN, Estimate
 from safereason.analysis.compare import RunComparison, compare_runs
 from safereason.analysis.estimates import (
     aggregate,
@@ -17,12 +17,15 @@ from safereason.analysis.estimates import (
     pooled,
 )
 from safereason.analysis.extraction import ExtractorAgreement, extraction_agreements
+from safereason.analysis.metrics import Length, fell_back, lengths
 from safereason.analysis.outcomes import (
-    HARMFUL,
+    HEADLINE,
     HarmBasis,
     Outcome,
     first_seen,
+    gaps,
     harm_basis,
+    headline_applies,
     metric_catalog,
     outcomes,
 )
@@ -30,7 +33,7 @@ from safereason.analysis.paired import ALPHA, PairedTest, against_baseline
 from safereason.analysis.privacy import PrivacyCorrelation, privacy_correlations
 from safereason.analysis.tradeoff import Tradeoff, tradeoff
 from safereason.errors import SafereasonError
-from safereason.meaning import Metric
+from safereason.meaning import BenchmarkMeaning, MethodMeaning, Metric
 from safereason.report.examples import Transcript, examples
 from safereason.report.literature import published_comparison
 from safereason.report.literature_table import PublishedTable
@@ -44,6 +47,10 @@ class Run:
     name: str
     rows: list[ResultRow]
     path: str = ""
+    # what the run's methods and benchmarks declare (the manifest's meta.methods and
+    # meta.benchmarks; empty for a run made before runs recorded them)
+    methods: dict[str, MethodMeaning] = field(default_factory=dict)
+    benchmarks: dict[str, dict[str, BenchmarkMeaning]] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,14 +81,43 @@ class Bundle:
     extraction: list[ExtractorAgreement] = field(default_factory=list)
     published: PublishedTable | None = None
     metrics: dict[str, Metric] = field(default_factory=dict)
+    method_notes: list[tuple[str, str]] = field(default_factory=list)
+    lengths: list[Length] = field(default_factory=list)
+
+    def defence(self, method: str) -> str | None:
+        """What defence a method declares (``in-context defence ...``), if any."""
+        found = self.run.methods.get(method)
+        return found.defence if found else None
+
+    def benchmark_note(self, bench: str, kind: str) -> str:
+        """What the right outcome is on a benchmark's items of one kind, as it declares."""
+        found = self.run.benchmarks.get(bench, {}).get(kind)
+        return found.note if found else ""
 
     @property
     def generated(self) -> int:
         """Plan items with a completion."""
         return sum(1 for r in self.run.rows if r.completion)
 
+    @property
+    def headline(self) -> str:
+        """What the safety axis is, in one sentence, for the report's first screen."""
+        if self.harm_basis is None:
+            return "no harm or refusal judge decided any harmful item: no safety axis"
+        return self.harm_basis.title
+
+    @property
+    def undecided_warnings(self) -> list[Estimate]:
+        """Grid cells whose judge could not decide more than 5% of the items it saw."""
+        return [e for e in self.estimates if e.is_rate and e.material]
+
+    @property
+    def undecided_warn(self) -> float:
+        """The undecided share above which a cell is warned about."""
+        return UNDECIDED_WARN
+
     def metric_label(self, metric: str) -> str:
-        """A readable metric name: ``harmful-response rate (ASR)`` for ``harmful_response``."""
+        """A readable metric name: ``harmful-content rate`` for ``harmful_content``."""
         base, _, variant = metric.partition(":")
         found = self.metrics.get(base)
         title = found.title if found else base.replace("_", " ")
@@ -122,8 +158,11 @@ def build(
         raise SafereasonError(
             f"unknown baseline method {baseline!r}; this run's methods: {', '.join(methods)}"
         )
-    outs = outcomes(rows)
-    harmful = _only(outs, lambda o: o.metric == HARMFUL)
+    outs = outcomes(rows, run.benchmarks)
+    holes = gaps(rows, outs, run.benchmarks)
+    harmful = _only(outs, lambda o: o.metric in HEADLINE)
+    harmful_holes = [g for g in holes if g.metric in HEADLINE]
+    categorised = [g for g in holes if g.category is not None]
     bundle = Bundle(
         run=run,
         baseline=baseline,
@@ -133,13 +172,15 @@ def build(
         benchmarks=list(first_seen((r.benchmark, r.kind) for r in rows)),
         attacks=first_seen(r.attack for r in rows),
         judges=first_seen(k for r in rows for k in r.verdicts),
-        estimates=aggregate(outs),
-        by_category=aggregate(_only(outs, lambda o: o.category is not None), by_category),
-        by_category_attack=aggregate(
-            _only(outs, lambda o: o.category is not None), by_category_attack
+        estimates=aggregate(outs, gaps=holes),
+        by_category=aggregate(
+            _only(outs, lambda o: o.category is not None), by_category, categorised
         ),
-        by_attack=aggregate(harmful, by_attack),
-        pooled=aggregate(outs, pooled),
+        by_category_attack=aggregate(
+            _only(outs, lambda o: o.category is not None), by_category_attack, categorised
+        ),
+        by_attack=aggregate(harmful, by_attack, harmful_holes),
+        pooled=aggregate(outs, pooled, holes),
         tests=against_baseline(outs, baseline) if len(methods) > 1 else [],
         tradeoff=tradeoff(outs, baseline),
         agreement=agreement(rows),
@@ -148,24 +189,68 @@ def build(
         privacy=privacy_correlations(rows),
         extraction=extraction_agreements(rows),
         metrics=metric_catalog(rows),
+        lengths=lengths(rows),
+        method_notes=_method_notes(run, methods),
     )
     if _measures_the_paper(rows, experiment):
         bundle.published = published_comparison(rows, experiment)
     if bundle.harm_basis is None:
-        bundle.notes.append(
-            "no harm or refusal verdicts on harmful items: no harmful-response rate"
-        )
+        bundle.notes.append("no harm or refusal verdicts on harmful items: no safety axis")
     elif bundle.harm_basis.from_refusal:
         bundle.notes.append(
-            "harmful-response rate (attack success) counts every response the refusal judge "
-            "did not label refused; add a rubric or guard judge for a graded harm verdict"
+            "only the refusal judge ran on harmful items: the safety axis is the refusal "
+            "rate, and non-refusal is not harm; add a harm judge (rubric, guard or "
+            "harmbench_cls) for a harmful-content rate"
         )
+    undecided = sum(1 for g in holes if g.what == "undecided" and g.metric not in HEADLINE)
+    if undecided:
+        bundle.notes.append(
+            f"{undecided} verdicts are undecided (the judge's reply could not be read): "
+            "they are left out of every rate's n and counted beside it"
+        )
+    fallback = sum(1 for r in rows if fell_back(r.sample))
+    if fallback:
+        bundle.notes.append(
+            f"{fallback} of {len(rows)} plan items were sent as the plain request because "
+            "their attack fell back (e.g. the attacker model's rewrite was unusable); they "
+            "are counted in their attack's cells and shown beside each rate"
+        )
+    basis = bundle.harm_basis
+    for bench, kind in bundle.benchmarks:
+        declared = run.benchmarks.get(bench, {}).get(kind)
+        probe = next(r for r in rows if r.benchmark == bench and r.kind == kind)
+        if basis and declared and not headline_applies(basis, probe, {bench: {kind: declared}}):
+            bundle.notes.append(
+                f"{bench}: {declared.note}; no harm judge ran, so this benchmark has no "
+                "safety score here (its refusal rate is shown, as a description)"
+            )
     if len(methods) < 2:
         bundle.notes.append("one method only: no paired comparisons against a baseline")
     missing = len(rows) - bundle.generated
     if missing:
-        bundle.notes.append(f"{missing} of {len(rows)} plan items have no completion yet")
+        bundle.notes.append(
+            f"{missing} of {len(rows)} plan items have no completion (failed after their "
+            "retries, or not generated yet): they are in no rate's n and counted beside it"
+        )
     return bundle
+
+
+def _method_notes(run: Run, methods: Sequence[str]) -> list[tuple[str, str]]:
+    """What the first screen says beside a method's name: a defence, or a method that
+    leaves some kinds of item unchanged."""
+    out = []
+    for m in methods:
+        found = run.methods.get(m)
+        if found is None:
+            continue
+        bits = []
+        if found.defence:
+            bits.append(found.defence)
+        if found.kinds is not None:
+            bits.append(f"{found.changes} (only {', '.join(sorted(found.kinds))} items)")
+        if bits:
+            out.append((m, "; ".join(bits)))
+    return out
 
 
 def _measures_the_paper(rows: Sequence[ResultRow], exp: dict[str, Any] | None) -> bool:

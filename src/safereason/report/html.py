@@ -77,7 +77,9 @@ def num(x: float | None, digits: int = 2) -> str:
 
 def est_text(e: Estimate | None) -> str:
     """``0.42 [0.30, 0.55]`` (the count goes in its own column or cell part)."""
-    return "—" if e is None else f"{e.value:.2f} [{e.lo:.2f}, {e.hi:.2f}]"
+    if e is None or (e.is_rate and e.n == 0):
+        return "—"
+    return f"{e.value:.2f} [{e.lo:.2f}, {e.hi:.2f}]"
 
 
 def p_text(p: float | None) -> str:
@@ -241,4 +243,15 @@ def report_json(b: Bundle) -> dict[str, Any]:
         "examples": [e.to_dict() for e in b.examples],
         "redacted": b.redacted,
         "notes": b.notes,
+        "headline": {
+            "metric": b.harm_basis.metric if b.harm_basis else None,
+            "from_refusal": b.harm_basis.from_refusal if b.harm_basis else None,
+            "text": b.headline,
+        },
+        "method_notes": [{"method": m, "note": n} for m, n in b.method_notes],
+        "methods_declared": {k: v.to_dict() for k, v in b.run.methods.items()},
+        "benchmarks_declared": {
+            k: {kind: m.to_dict() for kind, m in v.items()} for k, v in b.run.benchmarks.items()
+        },
+        "lengths": [x.to_dict() for x in b.lengths],
     }

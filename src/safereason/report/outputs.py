@@ -12,8 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from safereason.analysis.cells import Estimate
-from safereason.analysis.metrics import pivot, rates
+from safereason.analysis.cells import UNDECIDED_WARN, Estimate
+from safereason.analysis.metrics import Length, fell_back, lengths, pivot, rates
 from safereason.errors import SafereasonError
 from safereason.files import atomic_write, write_text
 from safereason.results import ResultRow
@@ -70,16 +70,28 @@ def write_results(rows: Sequence[ResultRow], run_dir: Path) -> list[Path]:
 
 
 def fmt(r: Estimate | None) -> str:
-    """``0.42 [0.30, 0.55]``."""
-    return "—" if r is None else f"{r.value:.2f} [{r.lo:.2f}, {r.hi:.2f}]"
+    """``0.42 [0.30, 0.55]`` (``—`` for no estimate or one with nothing decided)."""
+    if r is None or r.n == 0:
+        return "—"
+    return f"{r.value:.2f} [{r.lo:.2f}, {r.hi:.2f}]"
 
 
-def _n(cells: dict[str, Estimate]) -> str:
-    ns = sorted({r.n for r in cells.values()})
-    return str(ns[0]) if len(ns) == 1 else "/".join(map(str, ns))
+def _counts(cells: dict[str, Estimate], field: str) -> str:
+    ns = [getattr(r, field) for r in cells.values()]
+    distinct = sorted(set(ns))
+    return str(distinct[0]) if len(distinct) == 1 else "/".join(map(str, ns))
 
 
-ROW_HEADERS = ("model", "benchmark", "attack", "metric", "n")
+ROW_HEADERS = ("model", "benchmark", "attack", "metric", "n judged", "undecided")
+
+
+def _row(key: tuple[str, ...], cells: dict[str, Estimate], methods: list[str]) -> list[str]:
+    return [
+        *key,
+        _counts(cells, "n"),
+        _counts(cells, "undecided"),
+        *[fmt(cells.get(m)) for m in methods],
+    ]
 
 
 def summary_table(rs: Sequence[Estimate], title: str) -> Table:
@@ -87,28 +99,80 @@ def summary_table(rs: Sequence[Estimate], title: str) -> Table:
     methods, rows = pivot(rs)
     t = Table(title=title, title_justify="left", caption="rate [95% Wilson interval]")
     for h in ROW_HEADERS:
-        t.add_column(h, justify="right" if h == "n" else "left")
+        t.add_column(h, justify="right" if h in ("n judged", "undecided") else "left")
     for m in methods:
         t.add_column(m, justify="right")
     for key, cells in rows:
-        t.add_row(*key, _n(cells), *[fmt(cells.get(m)) for m in methods])
+        t.add_row(*_row(key, cells, methods))
     return t
 
 
-def summary_markdown(rs: Sequence[Estimate], title: str) -> str:
-    """The same table as Markdown."""
+def caveats(rs: Sequence[Estimate]) -> list[str]:
+    """One line per grid cell whose rate leaves items out: an undecided share over 5%
+    (a warning), plan items without a completion, attack fallbacks."""
+    out = []
+    for e in rs:
+        where = f"{e.model} · {e.method} · {e.benchmark} [{e.attack}] · {e.metric} ({e.judge})"
+        if e.material:
+            out.append(
+                f"WARNING: {where}: {e.undecided} of {e.seen} verdicts undecided "
+                f"({e.undecided_share:.0%}, over {UNDECIDED_WARN:.0%}); the rate is over the "
+                f"{e.n} decided"
+            )
+    cells: dict[tuple[str, ...], Estimate] = {}
+    for e in rs:
+        cells.setdefault((e.model, e.method, e.benchmark, e.attack), e)
+    for (model, method, bench, attack), e in cells.items():
+        where = f"{model} · {method} · {bench} [{attack}]"
+        if e.missing:
+            out.append(f"{where}: {e.missing} plan items have no completion (failed or pending)")
+        if e.fallback:
+            out.append(f"{where}: {e.fallback} items sent as the plain request (attack fell back)")
+    return out
+
+
+def lengths_markdown(ls: Sequence[Length]) -> list[str]:
+    """Response and reasoning length per cell, as Markdown lines."""
+    if not ls:
+        return []
+    lines = [
+        "",
+        "## Response length",
+        "",
+        "Means per cell: completion tokens (the engine's count: answer and any thinking "
+        "trace, summed over a vote's k samples), words of the final answer, words of a "
+        "separate reasoning trace (and how many completions have one).",
+        "",
+        "| model | method | benchmark | attack | n | tokens | answer words | reasoning words |",
+        "|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for x in ls:
+        lines.append(
+            f"| {x.model} | {x.method} | {x.benchmark} | {x.attack} | {x.n} | {x.tokens:.0f} | "
+            f"{x.answer_words:.0f} | {x.reasoning_words:.0f} ({x.with_reasoning} of {x.n}) |"
+        )
+    return lines
+
+
+def summary_markdown(rs: Sequence[Estimate], title: str, ls: Sequence[Length] = ()) -> str:
+    """The same table as Markdown, the cells whose rates leave items out, and lengths."""
     methods, rows = pivot(rs)
     lines = [
         f"# {title}",
         "",
-        "Rates with 95% Wilson intervals; n is the number of samples per cell.",
+        "Rates with 95% Wilson intervals. n judged: the items whose verdict is decided, "
+        "the rate's denominator (one number, or one per method); undecided: the items the "
+        "judge saw and could not decide (e.g. an unparsed reply), left out of n.",
         "",
         "| " + " | ".join([*ROW_HEADERS, *methods]) + " |",
-        "|---|---|---|---|---:|" + "---:|" * len(methods),
+        "|---|---|---|---|---:|---:|" + "---:|" * len(methods),
     ]
     for key, cells in rows:
-        vals = [*key, _n(cells), *[fmt(cells.get(m)) for m in methods]]
-        lines.append("| " + " | ".join(vals) + " |")
+        lines.append("| " + " | ".join(_row(key, cells, methods)) + " |")
+    notes = caveats(rs)
+    if notes:
+        lines += ["", "## Items not counted", "", *[f"- {n}" for n in notes]]
+    lines += lengths_markdown(ls)
     return "\n".join(lines) + "\n"
 
 
@@ -124,25 +188,45 @@ def load_run(run_dir: Path) -> tuple[list[ResultRow], dict[str, Any]]:
         store.close()
 
 
+def load_declarations(run_dir: Path) -> dict[str, Any]:
+    """The run manifest's method and benchmark declarations (``meta.methods``,
+    ``meta.benchmarks``): empty for a run made before runs recorded them."""
+    store = Store(run_dir / "store.sqlite")
+    try:
+        return {
+            "methods": store.get_meta("methods", {}) or {},
+            "benchmarks": store.get_meta("benchmarks", {}) or {},
+        }
+    finally:
+        store.close()
+
+
 def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimate]:
     """Read a run's store and write its results and summaries; print the table."""
     rows, exp = load_run(run_dir)
     rs = rates(rows)
+    ls = lengths(rows)
     title = f"safereason: {exp.get('name', run_dir.name)}"
     write_results(rows, run_dir)
     _write(
         run_dir / "summary.json",
         json.dumps(
-            {
-                "experiment": exp.get("name"),
-                "rates": [r.summary_dict() for r in rs],
-                "items": len(rows),
-                "generated": sum(1 for r in rows if r.completion),
-            },
+            _json_safe(
+                {
+                    "experiment": exp.get("name"),
+                    "rates": [r.summary_dict() for r in rs],
+                    "items": len(rows),
+                    "generated": sum(1 for r in rows if r.completion),
+                    "undecided": sum(r.undecided for r in rs),
+                    "fallback": sum(1 for r in rows if fell_back(r.sample)),
+                    "caveats": caveats(rs),
+                    "lengths": [x.to_dict() for x in ls],
+                }
+            ),
             indent=2,
-        )
+        ),
     )
-    _write(run_dir / "summary.md", summary_markdown(rs, title))
+    _write(run_dir / "summary.md", summary_markdown(rs, title, ls))
     if console is not None:
         console.print(summary_table(rs, title))
     return rs
@@ -163,13 +247,14 @@ def write_report(
     from safereason.report.html import render_html, render_markdown, report_json
 
     rows, exp = load_run(run_dir)
-    bundle = build(Run(exp.get("name") or run_dir.name, rows, str(run_dir)), baseline, redact, exp)
+    run = Run(exp.get("name") or run_dir.name, rows, str(run_dir), **declared(run_dir))
+    bundle = build(run, baseline, redact, exp)
     if compare is not None:
         other_rows, other_exp = load_run(compare)
         name = other_exp.get("name") or compare.name
         if name == bundle.run.name:
             name = f"{name} ({compare})"
-        with_comparison(bundle, Run(name, other_rows, str(compare)))
+        with_comparison(bundle, Run(name, other_rows, str(compare), **declared(compare)))
     html = run_dir / "report.html"
     _write(html, render_html(bundle))
     _write(run_dir / "report.md", render_markdown(bundle))
@@ -178,6 +263,17 @@ def write_report(
         json.dumps(_json_safe(report_json(bundle)), indent=2, ensure_ascii=False),
     )
     return html
+
+
+def declared(run_dir: Path) -> dict[str, Any]:
+    """The :class:`~safereason.report.bundle.Run` fields read from the manifest."""
+    from safereason.declarations import read_benchmarks, read_methods
+
+    raw = load_declarations(run_dir)
+    return {
+        "methods": read_methods(raw["methods"]),
+        "benchmarks": read_benchmarks(raw["benchmarks"]),
+    }
 
 
 def _write(path: Path, text: str) -> None:

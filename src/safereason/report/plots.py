@@ -25,7 +25,7 @@ from matplotlib.typing import RcKeyType
 from safereason.analysis.agreement import Agreement
 from safereason.analysis.cells import Estimate
 from safereason.analysis.metrics import wilson
-from safereason.analysis.outcomes import HARMFUL, first_seen
+from safereason.analysis.outcomes import HEADLINE, first_seen
 from safereason.analysis.tradeoff import Point
 
 # Okabe-Ito: distinguishable with colour-vision deficiencies, and in greyscale print.
@@ -129,8 +129,9 @@ def tradeoff_scatter(
     title = "Reasoning accuracy vs safety"
     caption = (
         "Each point is one model × method: accuracy pooled over reasoning benchmarks, safety = "
-        "1 − harmful-response rate pooled over harmful benchmarks and attacks. Bars: 95% "
-        "Wilson intervals. The dashed line joins the Pareto-optimal points."
+        "1 − the headline unsafe rate (harmful-content, or non-refusal when no harm judge "
+        "ran) pooled over harmful benchmarks and attacks. Bars: 95% Wilson intervals. The "
+        "dashed line joins the Pareto-optimal points."
     )
     caption += (
         " Beside each point: the share of 2,000 seeded bootstrap resamples of the items in "
@@ -185,7 +186,7 @@ def tradeoff_scatter(
         )
     _unit_axes(ax)
     ax.set_xlabel("accuracy on reasoning benchmarks")
-    ax.set_ylabel("safety (1 − harmful-response rate)")
+    ax.set_ylabel("safety (1 − headline unsafe rate)")
     _legend(ax, models, methods, extra)
     return Plot("tradeoff", title, caption, svg=_svg(fig, "tradeoff"))
 
@@ -193,13 +194,15 @@ def tradeoff_scatter(
 def attack_heatmap(
     by_attack: Sequence[Estimate], models: Sequence[str], methods: Sequence[str]
 ) -> Plot:
-    """Attack success (harmful-response rate) per attack x method, one panel per model."""
+    """Attack success (the headline unsafe rate) per attack x method, one panel per model."""
     title = "Attack success by attack and method"
     caption = (
-        "Harmful-response rate per attack (rows) and method (columns), harmful benchmarks "
-        "pooled; sample counts in brackets."
+        "Headline unsafe rate (harmful-content rate from the strongest harm judge, or the "
+        "non-refusal rate when only the refusal judge ran: see the report's first screen) "
+        "per attack (rows) and method (columns), harmful benchmarks pooled; sample counts "
+        "in brackets."
     )
-    cells = {(e.model, e.method, e.attack): e for e in by_attack if e.metric == HARMFUL}
+    cells = {(e.model, e.method, e.attack): e for e in by_attack if e.metric in HEADLINE and e.n}
     if not cells:
         return Plot("attacks", title, caption, note="no harmful benchmark with a harm verdict")
     attacks = first_seen(e.attack for e in by_attack)
@@ -243,13 +246,13 @@ def attack_heatmap(
 def category_bars(
     by_category: Sequence[Estimate], models: Sequence[str], methods: Sequence[str]
 ) -> Plot:
-    """Harmful-response rate per harm category, bars per method, one panel per model."""
+    """The headline unsafe rate per harm category, bars per method, one panel per model."""
     title = "Harmful responses by category"
     caption = (
-        "Harmful-response rate per harm category (attacks and harmful benchmarks pooled), "
-        "95% Wilson intervals."
+        "Headline unsafe rate (harmful-content, or non-refusal when no harm judge ran) per "
+        "harm category (attacks and harmful benchmarks pooled), 95% Wilson intervals."
     )
-    est = [e for e in by_category if e.metric == HARMFUL]
+    est = [e for e in by_category if e.metric in HEADLINE and e.n]
     pooled = _pool_benchmarks(est)
     if not pooled:
         return Plot(
@@ -291,7 +294,7 @@ def category_bars(
             range(len(cats)), [c.replace("_", " ") for c in cats], rotation=25, ha="right"
         )
         ax.set_ylim(0, 1.05)
-        ax.set_ylabel("harmful-response rate")
+        ax.set_ylabel("headline unsafe rate")
         ax.set_xlabel("harm category")
         ax.set_title(model)
         ax.legend(title="method", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
