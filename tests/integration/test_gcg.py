@@ -11,6 +11,7 @@ import pytest
 
 from safereason import plugins
 from safereason.types import Sample
+from tests.tiny_llama import one_torch_thread, tiny_llama_config
 
 pytestmark = pytest.mark.integration
 
@@ -23,14 +24,11 @@ BEHAVIORS = [
 @pytest.fixture(autouse=True)
 def _one_thread() -> Iterator[None]:
     # imported here, not at collection, so deselected runs never pay for torch
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     pytest.importorskip("transformers")
     pytest.importorskip("tokenizers")
-    # a tiny model on a shared CPU runs far faster on one thread than fighting for many
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +37,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
     out = tmp_path_factory.mktemp("tiny-llama")
     words = [w for b in BEHAVIORS for text in b.values() for w in text.split()]
@@ -57,18 +55,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     tok.save_pretrained(out)
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(vocab),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=128,
-        bos_token_id=2,
-        eos_token_id=3,
-        pad_token_id=1,
-    )
+    config = tiny_llama_config(len(vocab), 128, bos_token_id=2, eos_token_id=3, pad_token_id=1)
     LlamaForCausalLM(config).save_pretrained(out)
     return out
 

@@ -13,7 +13,7 @@ import pytest
 from safereason.backends.factory import open_backend, prepare_model
 from safereason.config import ModelRef
 from safereason.types import GenParams, Message, Request
-from tests.tiny_llama import build_tiny_llama
+from tests.tiny_llama import build_tiny_llama, one_torch_thread
 
 pytestmark = pytest.mark.integration
 
@@ -59,10 +59,8 @@ def _make_adapter(model_dir: Path, out: Path) -> Path:
 def _one_thread() -> Iterator[None]:
     """One intra-op thread: on a small shared CPU, thread spinning makes a tiny model 50x
     slower than running it single-threaded."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
