@@ -27,6 +27,7 @@ from safereason.backends.factory import ModelHandle, open_backend, prepare_model
 from safereason.backends.pool import ModelPool, cache_path
 from safereason.batches import completed_batches
 from safereason.config import Experiment
+from safereason.declarations import benchmarks_manifest, methods_manifest
 from safereason.errors import InterruptedRun, SafereasonError
 from safereason.files import write_text
 from safereason.judging import JudgeStage
@@ -153,6 +154,9 @@ class Runner:
                     soft_wrap=True,
                 )
             store.set_meta("judges", {k: j.to_dict() for k, j in infos.items()})
+            store.set_meta("methods", methods_manifest(self.exp))
+            kinds = {b: [s.kind for _, s in rows] for b, rows in samples.items()}
+            store.set_meta("benchmarks", benchmarks_manifest(self.exp, kinds))
             stored = store.has_generations(unique)
             from_cache = 0
             if cache is not None:
