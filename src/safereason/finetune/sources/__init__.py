@@ -56,6 +56,14 @@ class FileSource:
             raise SafereasonError(f"source {self.name!r} needs `path:` to a local file")
         return read_rows(self.path, self.hub_id, self.config, self.split)
 
+    def load(self) -> Pool:
+        """Every row, read by :meth:`example`."""
+        return self.parse_all(self.example)
+
+    def example(self, row: Row) -> Example:
+        """One row as a training example: each source reads its dataset's layout."""
+        raise NotImplementedError
+
     def parse_all(self, parse: Callable[[Row], Example]) -> Pool:
         """Parse every row; malformed ones raise, or are skipped and counted."""
         items: list[Example] = []

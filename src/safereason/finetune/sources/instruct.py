@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from safereason.benchmarks._datasets import Row
-from safereason.finetune.examples import Example, Pool
+from safereason.finetune.examples import Example
 from safereason.finetune.sources import FileSource, sources
 
 
@@ -27,10 +27,7 @@ class Alpaca(FileSource):
 
     hub_id: str = "tatsu-lab/alpaca"
 
-    def load(self) -> Pool:
-        return self.parse_all(self._example)
-
-    def _example(self, row: Row) -> Example:
+    def example(self, row: Row) -> Example:
         return Example(
             id=self.example_id(row),
             source=self.name,

@@ -8,7 +8,7 @@ from typing import Any
 
 from safereason.benchmarks._datasets import Row, as_text
 from safereason.errors import SafereasonError
-from safereason.finetune.examples import Example, Pool
+from safereason.finetune.examples import Example
 from safereason.finetune.sources import FileSource, sources
 
 _O1_THOUGHT = re.compile(r"<Thought>(.*?)</Thought>", re.DOTALL)
@@ -33,10 +33,7 @@ class OpenO1SFT(FileSource):
     skip_malformed: bool = True
     think: bool = True
 
-    def load(self) -> Pool:
-        return self.parse_all(self._example)
-
-    def _example(self, row: Row) -> Example:
+    def example(self, row: Row) -> Example:
         output = row.text("output")
         thought, answer = _O1_THOUGHT.search(output), _O1_OUTPUT.search(output)
         if thought is None or answer is None or not answer.group(1).strip():
@@ -74,10 +71,7 @@ class SkyT1(FileSource):
     skip_malformed: bool = True
     think: bool = True
 
-    def load(self) -> Pool:
-        return self.parse_all(self._example)
-
-    def _example(self, row: Row) -> Example:
+    def example(self, row: Row) -> Example:
         turns = _turns(row)
         user = next((t for t in turns if as_text(t.get("from")).lower() in _USER), None)
         bot = next((t for t in turns if as_text(t.get("from")).lower() in _ASSISTANT), None)

@@ -46,10 +46,7 @@ class GSM8KTrain(FileSource):
     answer_format: str = BOXED_FORMAT
     answer_style: str = "boxed"
 
-    def load(self) -> Pool:
-        return self.parse_all(self._example)
-
-    def _example(self, row: Row) -> Example:
+    def example(self, row: Row) -> Example:
         answer = row.text("answer")
         target = gsm8k_target(answer)
         if target is None:
@@ -81,10 +78,7 @@ class ShortCoT(FileSource):
     answer_format: str = ""
     answer_style: str = "plain"
 
-    def load(self) -> Pool:
-        return self.parse_all(self._example)
-
-    def _example(self, row: Row) -> Example:
+    def example(self, row: Row) -> Example:
         return Example(
             id=self.example_id(row),
             source=self.name,
