@@ -6,6 +6,7 @@ import base64
 import codecs
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from safereason.attacks._common import check, fill, record, section
 from safereason.plugins import attacks
@@ -44,6 +45,24 @@ def _template(attack: str, instructed: bool, encoded_reply: bool) -> tuple[str, 
     return key, str(section(attack)["templates"][key])
 
 
+def _check_reply_option(name: str, instruction: bool, encoded_reply: bool) -> None:
+    """An encoded reply can only be asked for by the instruction."""
+    check(
+        instruction or not encoded_reply,
+        name,
+        f"output_{name} needs instruction: true (the raw form carries no instruction)",
+    )
+
+
+def _encoded(
+    attack: Any, name: str, sample: Sample, encoded: str, encoded_reply: bool
+) -> list[Sample]:
+    """``sample`` with its request replaced by ``encoded`` in the attack's template."""
+    tid, text = _template(name, attack.instruction, encoded_reply)
+    out = sample.with_user_text(fill(text, encoded=encoded))
+    return [record(out, attack, template=tid, encoded=encoded)]
+
+
 @attacks.register("base64")
 @dataclass(frozen=True)
 class Base64:
@@ -57,17 +76,10 @@ class Base64:
     instruction: bool = True
 
     def __post_init__(self) -> None:
-        check(
-            self.instruction or not self.output_base64,
-            "base64",
-            "output_base64 needs instruction: true (the raw form carries no instruction)",
-        )
+        _check_reply_option("base64", self.instruction, self.output_base64)
 
     def apply(self, sample: Sample) -> list[Sample]:
-        tid, text = _template("base64", self.instruction, self.output_base64)
-        encoded = b64encode(sample.user_text)
-        out = sample.with_user_text(fill(text, encoded=encoded))
-        return [record(out, self, template=tid, encoded=encoded)]
+        return _encoded(self, "base64", sample, b64encode(sample.user_text), self.output_base64)
 
 
 @attacks.register("rot13")
@@ -83,17 +95,10 @@ class Rot13:
     instruction: bool = True
 
     def __post_init__(self) -> None:
-        check(
-            self.instruction or not self.output_rot13,
-            "rot13",
-            "output_rot13 needs instruction: true (the raw form carries no instruction)",
-        )
+        _check_reply_option("rot13", self.instruction, self.output_rot13)
 
     def apply(self, sample: Sample) -> list[Sample]:
-        tid, text = _template("rot13", self.instruction, self.output_rot13)
-        encoded = rot13(sample.user_text)
-        out = sample.with_user_text(fill(text, encoded=encoded))
-        return [record(out, self, template=tid, encoded=encoded)]
+        return _encoded(self, "rot13", sample, rot13(sample.user_text), self.output_rot13)
 
 
 @attacks.register("leetspeak")
@@ -113,7 +118,5 @@ class Leetspeak:
         check(0.0 < self.rate <= 1.0, "leetspeak", f"rate must be in (0, 1], not {self.rate}")
 
     def apply(self, sample: Sample) -> list[Sample]:
-        tid, text = _template("leetspeak", self.instruction, False)
         encoded = leetspeak(sample.user_text, self.rate, self.seed)
-        out = sample.with_user_text(fill(text, encoded=encoded))
-        return [record(out, self, template=tid, encoded=encoded)]
+        return _encoded(self, "leetspeak", sample, encoded, False)
