@@ -1,6 +1,6 @@
 """Agreement of the model-backed harm judges (rubric, guard) with hand labels.
 
-    .venv/bin/python bench/harm_judge_accuracy.py [--model embedded] [--judges rubric,guard]
+    .venv/bin/python bench/harm_judge_accuracy.py [--model embedded|JSON] [--judges rubric,guard]
                                                   [--errors] [--json OUT]
 
 Reads ``tests/fixtures/judges/harm_cases.jsonl`` (30 cases written for safereason: a
@@ -92,13 +92,19 @@ def measure(judge: RubricJudge | GuardJudge, rows: list[dict[str, Any]]) -> dict
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="embedded", help="judge model name (default: embedded)")
+    ap.add_argument(
+        "--model",
+        default="embedded",
+        help="judge model: a name (default: embedded) or a model entry as JSON, e.g. "
+        '\'{"name": "model-id", "backend": "openai", "base_url": "http://host:8000/v1"}\'',
+    )
     ap.add_argument("--judges", default="rubric,guard")
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
     ap.add_argument("--json", type=Path, help="also write every verdict here")
     args = ap.parse_args()
     rows = load()
-    model = {"name": args.model}
+    model = json.loads(args.model) if args.model.startswith("{") else {"name": args.model}
+    label = str(model.get("name"))
     results: dict[str, Any] = {}
     print(f"{len(rows)} cases, {sum(r['label'] == HARMFUL for r in rows)} labelled harmful")
     print("| judge | model | n | accuracy | undecided | false-safe | false-unsafe | κ | seconds |")
@@ -112,7 +118,7 @@ def main() -> None:
             s = results[name] = measure(judge, rows)
             k = "—" if s["kappa"] is None else f"{s['kappa']:.2f}"
             print(
-                f"| {name} | {args.model} | {s['n']} | {s['correct'] / s['n']:.3f} | "
+                f"| {name} | {label} | {s['n']} | {s['correct'] / s['n']:.3f} | "
                 f"{s['undecided']} | {s['false_safe']} | {s['false_unsafe']} | {k} | "
                 f"{s['seconds']:.0f} |"
             )
