@@ -83,8 +83,10 @@ def quiet_hub() -> None:
     failure ends in one line of ours. ``HF_HUB_VERBOSITY`` set by the user wins."""
     import logging
 
-    if not os.environ.get("HF_HUB_VERBOSITY"):
-        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    if os.environ.get("HF_HUB_VERBOSITY"):
+        return
+    os.environ["HF_HUB_VERBOSITY"] = "error"  # read when huggingface_hub configures logging
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)  # if it already has
 
 
 class OneLineErrors:

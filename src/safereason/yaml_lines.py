@@ -93,6 +93,10 @@ class LocatedYaml:
             return cls(path.read_text(encoding="utf-8"), str(path))
         except FileNotFoundError:
             raise SafereasonError(f"config file not found: {path}") from None
+        except IsADirectoryError:
+            raise SafereasonError(
+                f"cannot read {path}: it is a directory, not a YAML file"
+            ) from None
         except (OSError, UnicodeDecodeError) as e:
             raise SafereasonError(f"cannot read {path}: {e}") from None
 
