@@ -171,3 +171,17 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert out.plan_size == 4 and out.estimate["requests"] == 4
     assert not (tmp_path / "runs" / "e" / "store.sqlite").exists()
     assert not (tmp_path / "cache.sqlite").exists()
+
+
+def test_a_damaged_store_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    run(tmp_path)
+    path = tmp_path / "runs" / "e" / "store.sqlite"
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for i in range(page, min(len(data), 3 * page)):  # garble the pages after the header
+        data[i] = 0x5A
+    path.write_bytes(bytes(data))
+    res = CliRunner().invoke(main, ["report", str(tmp_path / "runs" / "e")])
+    assert res.exit_code != 0
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in res.output
