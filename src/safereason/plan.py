@@ -82,13 +82,14 @@ def _why_empty(options: dict[str, Any]) -> str:
 
 def size_bound(bench: Any) -> int | None:
     """At most how many samples a benchmark gives, known before loading it (``None``: not
-    known until it is read). A benchmark says so with ``size_bound()``; else its ``n``."""
+    known until it is read). A benchmark that generates its samples (whose ``n`` is not
+    capped by a file) says so with ``size_bound()``; a file-backed one is counted once
+    read (a large ``n`` there takes every row, it builds nothing more)."""
     hook = getattr(bench, "size_bound", None)
     if callable(hook):
         value = hook()
         return None if value is None else int(value)
-    n = getattr(bench, "n", None)
-    return n if isinstance(n, int) and not isinstance(n, bool) else None
+    return None
 
 
 def plan_size(exp: Experiment, samples: dict[str, int] | None = None) -> tuple[int, str]:

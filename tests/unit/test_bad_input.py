@@ -234,6 +234,8 @@ CASES = [
     Case("absurd n", cfg(lambda r: bench(r, {"name": "procedural_math", "n": 10**12})), "the plan is too big"),
     Case("absurd k", cfg(lambda r: method(r, {"name": "self_consistency", "k": 10**9})), "the plan is too big"),
     Case("grid past max_requests", cfg(lambda r: experiment(r, max_requests=3)), "max_requests=3"),
+    Case("absurd many-shot k", cfg(lambda r: bench(r, {"name": "harmful_starter", "attacks": [{"name": "many_shot", "k": 10**9}]})), "less than or equal to 4096"),
+    Case("model path a directory", cfg(lambda r: model(r, name=str(r))), "is a directory"),
     # --- backends
     Case("n_threads as text", cfg(lambda r: model(r, name="embedded-small", n_threads="many")), "models.0.n_threads"),
     Case("chat_format a number", cfg(lambda r: model(r, name="embedded-small", chat_format=5)), "chat_format"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field
 
 from safereason.attacks._common import check, record, section
 from safereason.plugins import attacks
@@ -13,6 +16,10 @@ from safereason.types import Message, Sample
 def shots() -> list[tuple[str, str]]:
     """The fabricated (user, assistant) pairs from attacks.yaml (generic placeholders)."""
     return [(str(s["user"]), str(s["assistant"])) for s in section("many_shot")["shots"]]
+
+
+# more fabricated turns than any context window holds (the paper goes to 256)
+MAX_SHOTS = 4096
 
 
 def pick_shots(k: int, seed: int, shuffle: bool) -> list[int]:
@@ -33,7 +40,7 @@ class ManyShot:
     order (the pool in attacks.yaml is cycled when k is larger than it).
     """
 
-    k: int = 8
+    k: Annotated[int, Field(le=MAX_SHOTS)] = 8  # at least 1: checked below
     seed: int = 0
     shuffle: bool = True
 

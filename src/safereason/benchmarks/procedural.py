@@ -21,6 +21,10 @@ class ProceduralMath:
     task: str = "gsm_symbolic"
     answer_format: str = BOXED_FORMAT
 
+    def size_bound(self) -> int:
+        """Exactly ``n``: the samples are generated, so the plan's size is checked first."""
+        return self.n
+
     def load(self) -> list[Sample]:
         import reasoning_gym
 

@@ -43,6 +43,8 @@ def resolve_gguf(name: str) -> ResolvedModel:
     p = Path(name).expanduser()
     if p.is_file():
         return ResolvedModel(name, p, verified_sha(p))
+    if p.is_dir():
+        raise SafereasonError(f"model {p} is a directory; name the .gguf file inside it")
     m = _HF_GGUF.match(name)
     if m and (m.group("file") or not name.endswith(".gguf")):
         path = _hub_download(m.group("repo"), m.group("file"))
