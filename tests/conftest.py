@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ import yaml
 
 if TYPE_CHECKING:
     from safereason.backends.fake import FakeBackend
+    from safereason.runner import RunOutcome
     from safereason.types import Completion, Request
 
 # huggingface_hub and datasets read this once, at import: set it before anything imports
@@ -67,6 +68,34 @@ def fake_experiment(
         **extra,
     }
     return yaml.safe_dump(spec, sort_keys=False)
+
+
+def run_experiment(
+    where: Path,
+    spec: Mapping[str, Any],
+    run_dir: Path | None = None,
+    outputs: bool = False,
+    report: bool = False,
+) -> tuple[RunOutcome, Path]:
+    """Write ``spec`` to ``where/<name>.yaml`` and run it, as ``safereason run`` does.
+
+    Into ``run_dir`` (default: its output_dir/name); then, if asked, the output files
+    (``results.jsonl``, ``summary.*``) and the report. Returns the outcome and the run.
+    """
+    from safereason.config import load_experiment
+    from safereason.report.outputs import write_outputs, write_report
+    from safereason.runner import Runner
+
+    cfg = where / f"{spec['name']}.yaml"
+    cfg.write_text(yaml.safe_dump(dict(spec)))
+    exp = load_experiment(cfg)
+    run_dir = run_dir or Path(exp.output_dir) / exp.name
+    outcome = Runner(exp, run_dir, progress=False).run()
+    if outputs:
+        write_outputs(run_dir)
+    if report:
+        write_report(run_dir)
+    return outcome, run_dir
 
 
 @pytest.fixture

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from safereason.config import load_experiment
-from safereason.report.outputs import write_outputs, write_report
-from safereason.runner import Runner
+from tests.conftest import run_experiment
 from tests.unit.test_golden_outputs import check_golden
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,11 +25,6 @@ def test_embedded_small_run_gives_the_golden_files(tmp_path: Path) -> None:
         "generation": {"max_tokens": 48},
         "cache": None,
     }
-    cfg = tmp_path / "golden-small.yaml"
-    cfg.write_text(yaml.safe_dump(spec))
-    run_dir = tmp_path / "run"
-    Runner(load_experiment(cfg), run_dir, progress=False).run()
-    write_outputs(run_dir)
-    write_report(run_dir)
+    _, run_dir = run_experiment(tmp_path, spec, tmp_path / "run", outputs=True, report=True)
     for out in ("results.jsonl", "summary.json", "report.json"):
         check_golden(f"small_{Path(out).stem}", run_dir / out, run_dir)

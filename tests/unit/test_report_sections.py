@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
-from safereason.config import load_experiment
-from safereason.report.outputs import write_outputs, write_report
-from safereason.runner import Runner
+from tests.conftest import run_experiment
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "datasets"
 
@@ -34,13 +30,7 @@ def _run(tmp_path: Path, name: str) -> Path:
         ],
         "judges": {"privacy": ["agreement_rating"], "harmful": ["refusal"]},
     }
-    cfg = tmp_path / f"{name}.yaml"
-    cfg.write_text(yaml.safe_dump(spec))
-    exp = load_experiment(cfg)
-    run = tmp_path / name
-    Runner(exp, run, progress=False).run()
-    write_report(run)
-    return run
+    return run_experiment(tmp_path, spec, tmp_path / name, report=True)[1]
 
 
 def test_privacy_section_and_no_published_table_for_other_runs(tmp_path: Path) -> None:
@@ -85,12 +75,7 @@ def test_extractor_vs_answer_match_section(tmp_path: Path) -> None:
             ]
         },
     }
-    cfg = tmp_path / "extract.yaml"
-    cfg.write_text(yaml.safe_dump(spec))
-    run = tmp_path / "extract"
-    Runner(load_experiment(cfg), run, progress=False).run()
-    write_outputs(run)
-    write_report(run)
+    _, run = run_experiment(tmp_path, spec, tmp_path / "extract", outputs=True, report=True)
     rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
     same = sum(
         (r["verdicts"]["answer_match"]["label"] == "correct")
