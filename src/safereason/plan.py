@@ -117,7 +117,7 @@ def plan_size(exp: Experiment, samples: dict[str, int] | None = None) -> tuple[i
         parts.append(f"{ref.display}: {n:,} samples x {variants} attack variants")
     total = len(exp.models) * n_samples * per_model
     how = (
-        f"{len(exp.models)} models x {n_samples} requests per sample over "
+        f"{len(exp.models)} models x {n_samples:,} requests per sample over "
         f"{len(exp.methods)} methods x ({'; '.join(parts) or 'no sizes known yet'})"
     )
     return total, how
