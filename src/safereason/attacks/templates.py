@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from safereason.attacks._common import fill, record, resolve_template, section
 from safereason.plugins import attacks
 from safereason.types import Sample
+
+
+def _around_request(attack: Any, name: str, sample: Sample) -> list[Sample]:
+    """The request put into the attack's ``template`` (its one field is ``{request}``)."""
+    tid, text = resolve_template(name, attack.template, {"request"})
+    out = sample.with_user_text(fill(text, request=sample.user_text))
+    return [record(out, attack, template=tid)]
 
 
 @attacks.register("none")
@@ -34,9 +41,7 @@ class RefusalSuppression:
         resolve_template("refusal_suppression", self.template, {"request"})
 
     def apply(self, sample: Sample) -> list[Sample]:
-        tid, text = resolve_template("refusal_suppression", self.template, {"request"})
-        out = sample.with_user_text(fill(text, request=sample.user_text))
-        return [record(out, self, template=tid)]
+        return _around_request(self, "refusal_suppression", sample)
 
 
 @attacks.register("prefix_injection")
@@ -103,6 +108,4 @@ class Hypothetical:
         resolve_template("hypothetical", self.template, {"request"})
 
     def apply(self, sample: Sample) -> list[Sample]:
-        tid, text = resolve_template("hypothetical", self.template, {"request"})
-        out = sample.with_user_text(fill(text, request=sample.user_text))
-        return [record(out, self, template=tid)]
+        return _around_request(self, "hypothetical", sample)
