@@ -199,7 +199,11 @@ def check_names(cfg: FinetuneConfig, doc: LocatedYaml, prefix: Loc = ()) -> None
         from safereason.config import ModelRef
 
         teacher = teacher_ref(cfg.data.safety.teacher)
-        attempt(["data", "safety", "teacher"], check_model, ModelRef.model_validate(teacher))
+        try:
+            ref = ModelRef.model_validate(teacher)
+        except ValidationError as e:
+            raise validation_error(e, doc, [*prefix, "data", "safety", "teacher"]) from None
+        attempt(["data", "safety", "teacher"], check_model, ref)
 
 
 def teacher_ref(spec: str | dict[str, Any]) -> dict[str, Any]:
