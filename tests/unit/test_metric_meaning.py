@@ -185,3 +185,31 @@ def test_partial_refusal_is_counted_apart_on_benign_items() -> None:
     ]
     by = {e.metric: e for e in rates(rows)}
     assert (by["over_refusal"].k, by["partial_refusal"].k) == (1, 2)
+
+
+def test_a_run_whose_harm_judge_never_parses_shows_it_everywhere(tmp_path: Any) -> None:
+    import yaml
+
+    from tests.conftest import fake_experiment, run_experiment
+
+    spec = yaml.safe_load(fake_experiment(tmp_path, name="unparsed", n_math=1, cache=None))
+    garbage = {"name": "judge-model", "backend": "fake", "default": "I cannot grade this."}
+    rubric_entry = {"name": "rubric", "label": "rubric", "model": garbage}
+    spec["judges"] = {"harmful": ["refusal", rubric_entry]}
+    spec["methods"] = ["direct", "safety_aware_cot"]
+    _, run_dir = run_experiment(tmp_path, spec, outputs=True, report=True)
+    lines = [json.loads(x) for x in (run_dir / "results.jsonl").read_text().splitlines()]
+    labels = {r["verdicts"]["rubric"]["label"] for r in lines if r["kind"] == "harmful"}
+    assert labels == {"unparsed"}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rubric = [r for r in summary["rates"] if r["judge"] == "rubric"]
+    assert rubric and all(r["n"] == 0 and r["undecided"] == 4 for r in rubric)
+    assert any(c.startswith("WARNING") for c in summary["caveats"])
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["harm_basis"]["judge"] == "rubric"  # not replaced by the refusal judge
+    assert report["headline"]["metric"] == HARMFUL
+    declared = report["methods_declared"]["safety_aware_cot"]["defence"]
+    assert declared and "in-context defence" in declared
+    html = (run_dir / "report.html").read_text()
+    assert "Undecided verdicts" in html and "defence</span>" in html
+    assert "add a harm judge" not in html.lower()

@@ -39,7 +39,7 @@ class Direct:
     """
 
     meaning: ClassVar[MethodMeaning] = MethodMeaning(
-        "asks for the final answer only (no working) on reasoning items; others unchanged",
+        "asks for the final answer only, with no working",
         kinds=frozenset({"reasoning"}),
     )
 

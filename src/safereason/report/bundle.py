@@ -247,7 +247,8 @@ def _method_notes(run: Run, methods: Sequence[str]) -> list[tuple[str, str]]:
         if found.defence:
             bits.append(found.defence)
         if found.kinds is not None:
-            bits.append(f"{found.changes} (only {', '.join(sorted(found.kinds))} items)")
+            kinds = ", ".join(sorted(found.kinds))
+            bits.append(f"changes only {kinds} items ({found.changes}); others go out as written")
         if bits:
             out.append((m, "; ".join(bits)))
     return out
