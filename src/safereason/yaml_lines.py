@@ -145,10 +145,13 @@ def validation_error(
     prefix: Sequence[str | int] = (),
     model: type[BaseModel] | None = None,
 ) -> SafereasonError:
-    """The first pydantic error as ``file:line: key: message`` (``prefix``: where the
-    validated mapping sits in the document). With ``model`` (the validated class), an
-    unknown key is answered with the nearest known key of its mapping."""
-    err = e.errors()[0]
+    """One pydantic error as ``file:line: key: message``: an unknown key if there is one,
+    else the first error (``prefix``: where the validated mapping sits in the document).
+    With ``model`` (the validated class), an unknown key is answered with the nearest
+    known key of its mapping."""
+    errors = e.errors()
+    # an unknown key is usually why a required one is missing ("method:" for "methods:")
+    err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
     tail = [p for p in err["loc"] if not _union_tag(p)]
     loc: list[str | int] = [*prefix, *tail]
     msg = err["msg"]

@@ -33,6 +33,15 @@ def test_unknown_key_names_key_and_line(tmp_path: Path, write_yaml: Callable[[st
     assert f"exp.yaml:{len(lines)}: temprature: unknown key" in str(e.value)
 
 
+def test_a_misspelt_required_key_is_named_at_its_line(write_yaml: Callable[[str], Path]) -> None:
+    # "method" for "methods": the unknown key explains the missing one, so it is named
+    p = write_yaml("name: x\nmodels: [embedded-small]\nmethod: [direct]\nbenchmarks: [x]\n")
+    with pytest.raises(SafereasonError) as e:
+        load_experiment(p)
+    assert "exp.yaml:3: method: unknown key" in str(e.value)
+    assert "did you mean 'methods'" in str(e.value)
+
+
 def test_wrong_type_in_nested_key(tmp_path: Path, write_yaml: Callable[[str], Path]) -> None:
     text = fake_experiment(tmp_path) + "generation:\n  max_tokens: lots\n"
     with pytest.raises(SafereasonError, match=r"exp\.yaml:\d+: generation\.max_tokens: "):
