@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from safereason import interrupts
+from safereason.calibrate import calibrate_command
 from safereason.errors import OneLineErrors, SafereasonError
 from safereason.finetune.cli import finetune_command, sweep_command
 from safereason.judge_cli import judge_command
@@ -224,6 +225,7 @@ def list_() -> None:
 
 
 main.add_command(judge_command)
+main.add_command(calibrate_command)
 main.add_command(finetune_command)
 main.add_command(sweep_command)
 

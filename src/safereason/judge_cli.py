@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import click
 import yaml
@@ -15,6 +15,9 @@ from safereason.errors import SafereasonError
 from safereason.hashing import content_key
 from safereason.meaning import GENERIC, Meaning
 from safereason.types import Completion, Sample, SampleKind, Verdict
+
+if TYPE_CHECKING:
+    from safereason.backends.pool import ModelPool
 
 HELP = """Judge responses made elsewhere: read INPUT (JSONL), append verdicts to OUTPUT (JSONL).
 
@@ -145,6 +148,42 @@ def _read_done(output: Path, spec: dict[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
+def read_items(path: Path) -> Iterator[tuple[int, str, Sample, Completion, dict[str, Any]]]:
+    """Each item of a JSONL file as (line, identity, sample, completion, the parsed object).
+
+    Lines are checked one at a time as they are read (a malformed line or a duplicate id
+    raises a one-line :class:`SafereasonError` naming the file and line); ``safereason
+    judge`` and ``safereason calibrate`` read their input through this.
+    """
+    first_line: dict[str, int] = {}
+    for lineno, line in _lines(path):
+        ident, sample, comp = _item(lineno, line, str(path))
+        if ident in first_line:
+            raise SafereasonError(
+                f"{path}:{lineno}: duplicate {ident} (first on line {first_line[ident]})"
+            )
+        first_line[ident] = lineno
+        yield lineno, ident, sample, comp, json.loads(line)
+
+
+def build_judge(judge: str, options: tuple[str, ...]) -> tuple[str, Any, ModelPool]:
+    """The judge named by --judge and --option: (name, plugin, model pool, to be closed).
+
+    A model-backed judge is bound to a pool whose replies go through the shared cache, as
+    in a run.
+    """
+    from safereason import plugins
+    from safereason.backends.pool import ModelPool
+
+    spec = _judge_spec(judge, options)
+    name = spec.pop("name")
+    plugin = plugins.judges.build(name, spec)
+    pool = ModelPool.for_setting("default")
+    if isinstance(plugin, plugins.UsesModels):
+        plugin.bind(pool)
+    return name, plugin, pool
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     try:
         with path.open(encoding="utf-8") as f:
@@ -206,21 +245,12 @@ def summarise(records: list[dict[str, Any]], judge: str, meaning: Meaning = GENE
 def judge_command(
     judge: str, options: tuple[str, ...], input_path: Path, output: Path, batch_size: int
 ) -> None:
-    from safereason import plugins
-    from safereason.backends.pool import ModelPool
     from safereason.registry import spec_of
 
-    spec = _judge_spec(judge, options)
-    name = spec.pop("name")
-    plugin = plugins.judges.build(name, spec)
-    # the judge model's replies go through the shared cache, as in a run
-    pool = ModelPool.for_setting("default")
-    if isinstance(plugin, plugins.UsesModels):
-        plugin.bind(pool)
+    name, plugin, pool = build_judge(judge, options)
     full_spec = spec_of(plugin)
     done = _read_done(output, full_spec)
     seen = {r["item"] for r in done}
-    first_line: dict[str, int] = {}
     records = list(done)
     pending: list[tuple[str, int, Sample, Completion]] = []
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -248,14 +278,7 @@ def judge_command(
                 pending.clear()
 
             try:
-                for lineno, line in _lines(input_path):
-                    ident, sample, comp = _item(lineno, line, str(input_path))
-                    if ident in first_line:
-                        raise SafereasonError(
-                            f"{input_path}:{lineno}: duplicate {ident} "
-                            f"(first on line {first_line[ident]})"
-                        )
-                    first_line[ident] = lineno
+                for lineno, ident, sample, comp, _ in read_items(input_path):
                     if ident in seen:
                         continue
                     pending.append((ident, lineno, sample, comp))
