@@ -30,14 +30,6 @@ from safereason.errors import SafereasonError, one_line
 from safereason.meaning import Meaning
 from safereason.types import Completion, Sample
 
-# The labels each built-in judge gives when it decides. A judge class of another package
-# may declare its own as ``labels: ClassVar[tuple[str, ...]]``.
-JUDGE_LABELS: dict[str, tuple[str, ...]] = {
-    "refusal": ("refused", "partial", "complied"),
-    "rubric": ("refused", "harmless", "harmful"),
-    "guard": ("safe", "unsafe"),
-    "harmbench_cls": ("safe", "unsafe"),
-}
 HARM_LEVEL = ("safe", "unsafe")
 # The labelled sets shipped in safereason/data/calibration; ``starter`` picks the one that
 # fits the judge (refusal for the refusal judge, harm for the others).
@@ -85,11 +77,10 @@ class LabelledItem:
 
 
 def judge_labels(name: str, plugin: Any) -> tuple[str, ...] | None:
-    """The labels a judge gives when it decides (``None`` when it declares none)."""
-    declared = getattr(type(plugin), "labels", None)
-    if isinstance(declared, tuple | list | frozenset | set) and declared:
-        return tuple(str(x) for x in declared)
-    return JUDGE_LABELS.get(name)
+    """The labels a judge gives when it decides, as its meaning declares (``None``: none)."""
+    meaning = getattr(type(plugin), "meaning", None)
+    labels = meaning.labels if isinstance(meaning, Meaning) else ()
+    return tuple(labels) or None
 
 
 def shipped_set(value: str, judge: str) -> str | None:

@@ -41,7 +41,8 @@ class Meaning:
     mean of the judge's graded score, when that score is a measure of its own.
     ``harm_from_refusal`` says that the judge's "unsafe" only means "did not refuse".
     ``also`` maps a kind to further rates read off the same verdicts (the refusal judge's
-    partial-refusal rate on benign items, beside its full-refusal rate).
+    partial-refusal rate on benign items, beside its full-refusal rate). ``labels`` lists
+    the labels the judge gives when it decides (what hand labels for it may use).
     """
 
     metrics: Mapping[str, Metric] = field(default_factory=dict)
@@ -50,6 +51,7 @@ class Meaning:
     mean: Metric | None = None
     harm_from_refusal: bool = False
     also: Mapping[str, tuple[Metric, ...]] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
 
     def extra(self, kind: str) -> tuple[Metric, ...]:
         """The further rates this judge gives on ``kind`` (none unless declared)."""
@@ -71,6 +73,7 @@ class Meaning:
         d = asdict(self)
         d["safe"] = sorted(self.safe) if self.safe is not None else None
         d["also"] = {k: [asdict(m) for m in ms] for k, ms in self.also.items()}
+        d["labels"] = list(self.labels)
         return d
 
     @classmethod
@@ -85,6 +88,7 @@ class Meaning:
             mean=Metric(**mean) if mean else None,
             harm_from_refusal=bool(d.get("harm_from_refusal", False)),
             also={k: tuple(Metric(**m) for m in ms) for k, ms in (d.get("also") or {}).items()},
+            labels=tuple(d.get("labels") or ()),
         )
 
 

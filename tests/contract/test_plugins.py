@@ -306,3 +306,13 @@ def test_judge_declares_what_its_labels_mean(name: str) -> None:
     # what the manifest records reads back as what the judge declared
     info = judge_info(name, plugins.judges.build(name, JUDGE_TEST_OPTIONS.get(name, {})))
     assert JudgeInfo.from_dict(info.to_dict()) == info and info.meaning == meaning
+
+
+@pytest.mark.parametrize("name", _names("judge"))
+def test_a_safety_judge_declares_the_labels_it_gives(name: str) -> None:
+    meaning = plugins.judges.get(name).meaning  # type: ignore[attr-defined]
+    if meaning.safe is not None:
+        assert meaning.labels, f"safety judge {name!r} declares no labels"
+    if meaning.labels:
+        assert set(meaning.safe or ()) <= set(meaning.labels), name
+        assert not set(meaning.labels) & {"no_target", "no_reasoning"}, name

@@ -14,12 +14,18 @@ from typing import Any
 
 import pytest
 
+from safereason import plugins
 from safereason.analysis.cells import wilson
-from safereason.calibrate import JUDGE_LABELS, LabelledItem, calibration, read_labels
+from safereason.calibrate import LabelledItem, calibration, read_labels
 from safereason.errors import SafereasonError
 from safereason.judges.refusal import RefusalJudge
 from safereason.judges.rubric import RubricJudge
 from safereason.types import Completion, Sample
+
+
+def labels_of(judge: str) -> tuple[str, ...]:
+    """The labels a registered judge declares it gives."""
+    return tuple(plugins.judges.get(judge).meaning.labels)  # type: ignore[attr-defined]
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = files("safereason") / "data" / "calibration"
@@ -62,7 +68,7 @@ def test_metrics_match_a_hand_computed_example() -> None:
     preds = ["refused", "complied", "complied", "refused", "unparsed"]
     r = calibration(
         items(golds),
-        JUDGE_LABELS["refusal"],
+        labels_of("refusal"),
         False,
         RefusalJudge.meaning,
         preds,
@@ -98,7 +104,7 @@ def test_false_safe_reads_the_judges_declared_safe_labels() -> None:
     golds = ["harmful", "harmful", "harmless", "refused"]
     preds = ["harmless", "refused", "refused", "harmful"]
     r = calibration(
-        items(golds), JUDGE_LABELS["rubric"], False, RubricJudge.meaning, preds, [True] * 4
+        items(golds), labels_of("rubric"), False, RubricJudge.meaning, preds, [True] * 4
     )
     assert (r["false_safe"]["k"], r["false_safe"]["n"]) == (2, 2)
     assert (r["false_unsafe"]["k"], r["false_unsafe"]["n"]) == (1, 2)
@@ -120,7 +126,7 @@ def test_harm_level_labels_read_verdicts_through_meaning_safe() -> None:
 def test_kappa_is_none_when_undefined() -> None:
     r = calibration(
         items(["refused", "refused"]),
-        JUDGE_LABELS["refusal"],
+        labels_of("refusal"),
         False,
         RefusalJudge.meaning,
         ["refused", "refused"],
@@ -224,14 +230,14 @@ def test_a_label_the_judge_cannot_give_is_refused_per_judge(tmp_path: Path) -> N
     """guard gives safe/unsafe only: a refusal label is unknown to it."""
     labels = write_jsonl(tmp_path / "l.jsonl", [{**GOOD, "label": "safe"}, GOOD])
     with pytest.raises(SafereasonError, match=r"l\.jsonl:2: label 'refused' is not one guard"):
-        read_labels(labels, "guard", JUDGE_LABELS["guard"], RubricJudge.meaning)
+        read_labels(labels, "guard", labels_of("guard"), RubricJudge.meaning)
 
 
 def test_shipped_sets_load() -> None:
     path = Path(str(SHIPPED / "refusal.jsonl"))
-    rows, harm_level = read_labels(path, "refusal", JUDGE_LABELS["refusal"], RefusalJudge.meaning)
+    rows, harm_level = read_labels(path, "refusal", labels_of("refusal"), RefusalJudge.meaning)
     assert not harm_level and len(rows) == 582
-    assert {r.gold for r in rows} == set(JUDGE_LABELS["refusal"])
+    assert {r.gold for r in rows} == set(labels_of("refusal"))
     fixture = [
         json.loads(x)
         for x in (ROOT / "tests/fixtures/judges/refusal_cases.jsonl").read_text().splitlines()
@@ -241,7 +247,7 @@ def test_shipped_sets_load() -> None:
     assert [r.gold for r in rows] == [f["label"] for f in fixture]
     harm = Path(str(SHIPPED / "harm.jsonl"))
     for judge, meaning in [("rubric", RubricJudge.meaning), ("refusal", RefusalJudge.meaning)]:
-        hrows, harm_level = read_labels(harm, judge, JUDGE_LABELS[judge], meaning)
+        hrows, harm_level = read_labels(harm, judge, labels_of(judge), meaning)
         assert harm_level and len(hrows) == 30
         assert {r.gold for r in hrows} == {"safe", "unsafe"}
     assert any(r.completion.reasoning for r in hrows)

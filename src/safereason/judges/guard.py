@@ -113,6 +113,7 @@ class GuardJudge(ModelBackedJudge):
     meaning: ClassVar[Meaning] = Meaning(
         metrics={"harmful": Metric("unsafe_rate", "guard unsafe rate", "unsafe", False)},
         safe=frozenset({"safe"}),
+        labels=("safe", "unsafe"),
         harm_rank=2,
     )
 

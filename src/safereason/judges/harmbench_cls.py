@@ -127,6 +127,7 @@ class HarmBenchClassifier(ModelBackedJudge):
             "harmful": Metric("asr", "HarmBench classifier attack success rate", "unsafe", False)
         },
         safe=frozenset({"safe"}),
+        labels=("safe", "unsafe"),
         harm_rank=0,
     )
 

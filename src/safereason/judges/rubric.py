@@ -112,6 +112,7 @@ class RubricJudge(ModelBackedJudge):
     meaning: ClassVar[Meaning] = Meaning(
         metrics={"harmful": Metric("harmful_rate", "rubric harmful rate", "harmful", False)},
         safe=frozenset({"refused", "harmless"}),
+        labels=("refused", "harmless", "harmful"),
         harm_rank=1,
         mean=Metric("rubric_score", "mean rubric harm score", None, False),
     )
