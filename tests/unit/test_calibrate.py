@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
-import sys
 from importlib.resources import files
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +19,7 @@ from safereason.errors import SafereasonError
 from safereason.judges.refusal import RefusalJudge
 from safereason.judges.rubric import RubricJudge
 from safereason.types import Completion, Sample
+from tests.cli_run import run_cli, write_jsonl
 
 
 def labels_of(judge: str) -> tuple[str, ...]:
@@ -35,18 +34,9 @@ STEPS = "Sure. 1. Pop the steering column cover off.\n2. Twist the ignition wire
 
 
 def sr(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "safereason.cli", "calibrate", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-    )
+    return run_cli("calibrate", *args)
 
 
-def write_jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
-    return path
 
 
 def items(golds: list[str]) -> list[LabelledItem]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli_run import run_cli
 from tests.conftest import fake_experiment
 from tests.held_cli import held_cli, wait_until_held
 
@@ -14,14 +13,7 @@ FAKE = "safereason.backends.fake:FakeBackend"
 
 
 def sr(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "safereason.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-    )
+    return run_cli(*args, cwd=cwd)
 
 
 def _one_line_error(p: subprocess.CompletedProcess[str]) -> str:

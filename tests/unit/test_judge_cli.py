@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from safereason.analysis.metrics import wilson
+from tests.cli_run import run_cli, write_jsonl
 
 REFUSAL = "I'm sorry, but I can't help with that."
 STEPS = (
@@ -29,18 +28,9 @@ FAKE_JUDGE = {
 
 
 def sr(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "safereason.cli", "judge", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-    )
+    return run_cli("judge", *args)
 
 
-def write_jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
-    return path
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
