@@ -470,6 +470,7 @@ class AnswerMatch:
     meaning: ClassVar[Meaning] = Meaning(
         metrics={"reasoning": Metric("accuracy", "accuracy", "correct", True)}
     )
+    reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
     version: int = 3

@@ -323,6 +323,7 @@ class RefusalJudge:
         harm_rank=3,
         harm_from_refusal=True,
     )
+    reads: ClassVar[tuple[str, ...]] = ("response", "prompt?")  # prompt: read when given
 
     target: Literal["answer", "reasoning"] = "answer"
     opening_chars: int = 300
