@@ -1,11 +1,12 @@
 """``safereason calibrate``: how far a judge agrees with hand labels.
 
-A label file is JSONL in the shape ``safereason judge`` reads (``prompt``, ``response``;
-optional ``id``, ``kind``, ``reasoning``, ``category``) plus a ``label`` per line. The
-labels are either labels the judge gives itself (``refused``/``partial``/``complied`` for
-``refusal``) or harm-level labels ``safe``/``unsafe``, which any judge that declares its
-safe labels (``meaning.safe``) is compared through: a decided verdict with a label in
-``meaning.safe`` counts as ``safe``, any other decided label as ``unsafe``.
+A label file is JSONL in the shape ``safereason judge`` reads (the fields the judge reads,
+its ``reads``; optional ``id``, ``kind``, ``reasoning``, ``category``) plus a ``label``
+per line. The labels are either labels the judge gives itself
+(``refused``/``partial``/``complied`` for ``refusal``) or harm-level labels
+``safe``/``unsafe``, which any judge that declares its safe labels (``meaning.safe``) is
+compared through: a decided verdict with a label in ``meaning.safe`` counts as ``safe``,
+any other decided label as ``unsafe``.
 
 False-safe rate: of the items labelled not safe on which the judge decided, the share it
 judged safe; false-unsafe rate: of the items labelled safe on which it decided, the share
@@ -27,6 +28,7 @@ from typing import Any
 import click
 
 from safereason.errors import SafereasonError, one_line
+from safereason.judge_fields import InputFields, input_fields
 from safereason.meaning import Meaning
 from safereason.types import Completion, Sample
 
@@ -41,7 +43,7 @@ false-safe and false-unsafe rates with 95% Wilson intervals, and the disagreemen
 
 \b
 --labels FILE is JSONL, one labelled item a line:
-  prompt     the request (required)
+  prompt     the request (required by rubric, guard, harmbench_cls; read by refusal)
   response   the model's final answer (required)
   label      the hand label (required)
   id, kind (default harmful), reasoning, category   (optional)
@@ -93,19 +95,25 @@ def shipped_set(value: str, judge: str) -> str | None:
 
 
 def read_labels(
-    path: Path, judge: str, vocab: tuple[str, ...] | None, meaning: Meaning | None
+    path: Path,
+    judge: str,
+    vocab: tuple[str, ...] | None,
+    meaning: Meaning | None,
+    fields: InputFields | None = None,
 ) -> tuple[list[LabelledItem], bool]:
     """The items of a label file and whether its labels are harm-level (safe/unsafe).
 
-    Every problem is a one-line :class:`SafereasonError` naming the file and line.
+    ``fields`` are what the judge reads (:func:`safereason.judge_fields.input_fields`;
+    default: a request and a response). Every problem is a one-line
+    :class:`SafereasonError` naming the file and line.
     """
-    from safereason.judge_cli import read_items
+    from safereason.judge_cli import ALL_FIELDS, read_items
 
     harm_ok = meaning is not None and meaning.safe is not None
     own = set(vocab or ())
     items: list[LabelledItem] = []
     level: tuple[int, bool] | None = None  # (first line, harm-level?) of the first label
-    for lineno, _, sample, comp, raw in read_items(path):
+    for lineno, _, sample, comp, raw in read_items(path, fields or ALL_FIELDS):
         label = raw.get("label")
         if not isinstance(label, str) or not label.strip():
             raise SafereasonError(f"{path}:{lineno}: 'label' is required and must be a string")
@@ -288,13 +296,14 @@ def calibrate_command(
                 f"judge {name} declares neither its labels nor which of them are safe; "
                 "calibrate cannot compare it with hand labels"
             )
+        fields = input_fields(plugin)
         shipped = shipped_set(labels, name)
         if shipped is not None:
             with as_file(files("safereason") / "data" / "calibration" / shipped) as path:
-                items, harm_level = read_labels(path, name, vocab, meaning)
+                items, harm_level = read_labels(path, name, vocab, meaning, fields)
             where = f"{labels} (shipped {shipped})"
         else:
-            items, harm_level = read_labels(Path(labels), name, vocab, meaning)
+            items, harm_level = read_labels(Path(labels), name, vocab, meaning, fields)
             where = labels
         verdicts: list[Verdict] = plugin.score([(it.sample, it.completion) for it in items])
     finally:

@@ -13,6 +13,7 @@ import yaml
 
 from safereason.errors import SafereasonError
 from safereason.hashing import content_key
+from safereason.judge_fields import DEFAULT_READS, InputFields, input_fields
 from safereason.meaning import GENERIC, Meaning
 from safereason.types import Completion, Sample, SampleKind, Verdict
 
@@ -22,11 +23,12 @@ if TYPE_CHECKING:
 HELP = """Judge responses made elsewhere: read INPUT (JSONL), append verdicts to OUTPUT (JSONL).
 
 \b
-Each input line is a JSON object:
-  prompt     the request (required; what the judge sees as the request)
-  response   the model's final answer (required)
-  reasoning  its thinking trace (optional; judged with --option target=reasoning)
-  target     a gold answer (optional; for answer_match)
+Each input line is a JSON object; a judge needs only the fields it reads (listed per
+judge below), and any other field is ignored:
+  prompt     the request (what the judge sees as the request)
+  response   the model's final answer (the text judged)
+  reasoning  its thinking trace (judged instead with --option target=reasoning)
+  target     a gold answer (answer_match, llm_extractor)
   kind       harmful | benign | reasoning | privacy (optional, default harmful)
   category   (optional)
   id         (optional; else the line number identifies the item)
@@ -80,8 +82,16 @@ def _judge_spec(judge: str, options: tuple[str, ...]) -> dict[str, Any]:
     return spec
 
 
-def _item(lineno: int, line: str, where: str) -> tuple[str, Sample, Completion]:
-    """An input line as (identity, sample, completion); a clear error if it is malformed."""
+ALL_FIELDS = InputFields(DEFAULT_READS, ())
+
+
+def _item(
+    lineno: int, line: str, where: str, fields: InputFields = ALL_FIELDS
+) -> tuple[str, Sample, Completion]:
+    """An input line as (identity, sample, completion); a clear error if it is malformed.
+
+    The ``fields.required`` must be strings; every other text field may be absent or null.
+    """
 
     def bad(msg: str) -> SafereasonError:
         return SafereasonError(f"{where}:{lineno}: {msg}")
@@ -92,10 +102,10 @@ def _item(lineno: int, line: str, where: str) -> tuple[str, Sample, Completion]:
         raise bad(f"not valid JSON ({e.msg} at column {e.colno})") from None
     if not isinstance(d, dict):
         raise bad("expected a JSON object")
-    for key in ("prompt", "response"):
+    for key in fields.required:
         if not isinstance(d.get(key), str):
             raise bad(f"{key!r} is required and must be a string")
-    for key in ("reasoning", "target", "category"):
+    for key in ("prompt", "response", "reasoning", "target", "category"):
         if d.get(key) is not None and not isinstance(d[key], str):
             raise bad(f"{key!r} must be a string or null")
     kind = d.get("kind") or "harmful"
@@ -109,13 +119,14 @@ def _item(lineno: int, line: str, where: str) -> tuple[str, Sample, Completion]:
         str(raw_id) if raw_id is not None else f"line-{lineno}",
         "input",
         cast(SampleKind, kind),
-        d["prompt"],
+        d.get("prompt") or "",
         target=d.get("target"),
         category=d.get("category"),
     )
+    response = d.get("response") or ""
     comp = Completion(
-        key=content_key({"response": d["response"], "reasoning": d.get("reasoning")}),
-        text=d["response"],
+        key=content_key({"response": response, "reasoning": d.get("reasoning")}),
+        text=response,
         reasoning=d.get("reasoning"),
     )
     return ident, sample, comp
@@ -148,16 +159,19 @@ def _read_done(output: Path, spec: dict[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
-def read_items(path: Path) -> Iterator[tuple[int, str, Sample, Completion, dict[str, Any]]]:
+def read_items(
+    path: Path, fields: InputFields = ALL_FIELDS
+) -> Iterator[tuple[int, str, Sample, Completion, dict[str, Any]]]:
     """Each item of a JSONL file as (line, identity, sample, completion, the parsed object).
 
-    Lines are checked one at a time as they are read (a malformed line or a duplicate id
-    raises a one-line :class:`SafereasonError` naming the file and line); ``safereason
-    judge`` and ``safereason calibrate`` read their input through this.
+    Lines are checked one at a time as they are read (a malformed line, one without a
+    field in ``fields.required`` — what the judge reads, :func:`input_fields` — or a
+    duplicate id raises a one-line :class:`SafereasonError` naming the file and line);
+    ``safereason judge`` and ``safereason calibrate`` read their input through this.
     """
     first_line: dict[str, int] = {}
     for lineno, line in _lines(path):
-        ident, sample, comp = _item(lineno, line, str(path))
+        ident, sample, comp = _item(lineno, line, str(path), fields)
         if ident in first_line:
             raise SafereasonError(
                 f"{path}:{lineno}: duplicate {ident} (first on line {first_line[ident]})"
@@ -230,7 +244,23 @@ def summarise(records: list[dict[str, Any]], judge: str, meaning: Meaning = GENE
     return lines
 
 
-@click.command(name="judge", help=HELP)
+def fields_by_judge() -> list[tuple[str, str]]:
+    """(judge name, the fields it reads) for every registered judge, as ``--help`` lists them."""
+    from safereason import plugins
+
+    return [(n, input_fields(plugins.judges.get(n)).describe()) for n in plugins.judges.names()]
+
+
+class JudgeCommand(click.Command):
+    """``safereason judge``, whose help ends with the fields each registered judge reads."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Fields each judge reads (with target=reasoning: the trace)"):
+            formatter.write_dl(fields_by_judge())
+        super().format_epilog(ctx, formatter)
+
+
+@click.command(name="judge", help=HELP, cls=JudgeCommand)
 @click.option("--judge", "judge", required=True, help="Judge name, or a YAML/JSON spec file.")
 @click.option(
     "--option", "options", multiple=True, metavar="KEY=VALUE", help="A judge option (repeat)."
@@ -278,7 +308,7 @@ def judge_command(
                 pending.clear()
 
             try:
-                for lineno, ident, sample, comp, _ in read_items(input_path):
+                for lineno, ident, sample, comp, _ in read_items(input_path, input_fields(plugin)):
                     if ident in seen:
                         continue
                     pending.append((ident, lineno, sample, comp))

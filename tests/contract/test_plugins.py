@@ -17,6 +17,7 @@ import pytest
 from safereason import plugins
 from safereason.errors import SafereasonError
 from safereason.hashing import content_key
+from safereason.judge_fields import FIELDS, declared, input_fields
 from safereason.judging import judge_info
 from safereason.meaning import ANY_KIND, Meaning
 from safereason.registry import Registry, field_names, spec_of
@@ -316,3 +317,38 @@ def test_a_safety_judge_declares_the_labels_it_gives(name: str) -> None:
     if meaning.labels:
         assert set(meaning.safe or ()) <= set(meaning.labels), name
         assert not set(meaning.labels) & {"no_target", "no_reasoning"}, name
+
+
+@pytest.mark.parametrize("name", _names("judge"))
+def test_a_judge_declares_the_fields_it_reads(name: str) -> None:
+    """``reads`` names item fields only, always the judged text; the command asks for them."""
+    cls = plugins.judges.get(name)
+    reads = declared(cls)
+    assert reads and all(f.removesuffix("?") in FIELDS for f in reads), (name, reads)
+    assert "response" in reads, f"judge {name!r} does not read the response"
+    fields = input_fields(cls)
+    assert set(fields.required) | set(fields.optional) <= set(FIELDS)
+    # with target=reasoning the trace is read instead, and a missing one is the judge's own
+    assert "response" not in input_fields(cls, "reasoning").required
+    assert "reasoning" in input_fields(cls, "reasoning").optional
+
+
+@pytest.mark.parametrize("name", _names("judge"))
+def test_a_judge_reads_nothing_it_does_not_declare(name: str) -> None:
+    """A field a judge does not declare cannot change its verdict; a required one can be missed."""
+    judge = plugins.judges.build(name, JUDGE_TEST_OPTIONS.get(name, {}))
+    fields = input_fields(judge)
+    read = set(fields.required) | set(fields.optional)
+    for sample, comp in _pairs():
+        other = sample
+        if "prompt" not in read:
+            other = dataclasses.replace(other, prompt="A different request entirely?")
+        if "target" not in read:
+            other = dataclasses.replace(other, target="-1" if sample.target else "7")
+        if "category" not in read:
+            other = dataclasses.replace(other, category="another")
+        assert judge.score([(other, comp)]) == judge.score([(sample, comp)]), name
+    if "target" in fields.required:  # the gold answer is needed: without it, no decision
+        math, comp = _pairs()[1]
+        v = judge.score([(dataclasses.replace(math, target=None), comp)])[0]
+        assert not v.decided, (name, v)

@@ -16,6 +16,7 @@ from safereason import plugins
 from safereason.analysis.cells import wilson
 from safereason.calibrate import LabelledItem, calibration, read_labels
 from safereason.errors import SafereasonError
+from safereason.judge_fields import input_fields
 from safereason.judges.refusal import RefusalJudge
 from safereason.judges.rubric import RubricJudge
 from safereason.types import Completion, Sample
@@ -183,7 +184,6 @@ GOOD = {"prompt": "p", "response": "r", "label": "refused"}
     [
         ([GOOD, {**GOOD, "label": "maybe"}], ":2:", "label 'maybe' is not one refusal gives"),
         ([{"prompt": "p", "response": "r"}], ":1:", "'label' is required"),
-        ([GOOD, {"response": "r", "label": "refused"}], ":2:", "'prompt' is required"),
         ([{"prompt": "p", "label": "refused"}], ":1:", "'response' is required"),
         ([GOOD, '{"prompt": "p", '], ":2:", "not valid JSON"),
         (["[1, 2]"], ":1:", "expected a JSON object"),
@@ -206,6 +206,20 @@ def test_bad_label_files_are_one_line_errors(
     assert lines[0].startswith("error: ") and f"{labels}{where}" in lines[0], lines[0]
     assert says in lines[0], lines[0]
     assert "Traceback" not in p.stderr and not p.stdout
+
+
+def test_a_label_file_needs_only_the_fields_the_judge_reads(tmp_path: Path) -> None:
+    """refusal reads the response (the request when given); guard needs the request too."""
+    rows = [{"response": REFUSAL, "label": "refused"}, {"response": STEPS, "label": "complied"}]
+    labels = write_jsonl(tmp_path / "l.jsonl", rows)
+    p = sr("--judge", "refusal", "--labels", str(labels))
+    assert p.returncode == 0, p.stderr
+    assert "accuracy" in p.stdout
+    rows = [{"prompt": "p", "response": "r", "label": "safe"}, {"response": "r", "label": "safe"}]
+    labels = write_jsonl(tmp_path / "g.jsonl", rows)
+    guard = plugins.judges.get("guard")
+    with pytest.raises(SafereasonError, match=r"g\.jsonl:2: 'prompt' is required"):
+        read_labels(labels, "guard", labels_of("guard"), RubricJudge.meaning, input_fields(guard))
 
 
 def test_missing_file_and_unknown_judge_are_one_line_errors(tmp_path: Path) -> None:

@@ -181,3 +181,54 @@ def test_help_documents_the_input_and_judge_spec() -> None:
     assert p.returncode == 0
     for word in ("prompt", "response", "reasoning", "--option", "YAML", "Wilson", "resume"):
         assert word in p.stdout
+
+
+def test_each_judge_asks_only_for_the_fields_it_reads(tmp_path: Path) -> None:
+    """answer_match: response and target; refusal: response; rubric: prompt and response."""
+    out = tmp_path / "am.jsonl"
+    inp = write_jsonl(
+        tmp_path / "am_in.jsonl",
+        [
+            {"response": "So the answer is \\boxed{42}.", "target": "42", "kind": "reasoning"},
+            {"response": "It is 41.", "target": "42", "kind": "reasoning"},
+        ],
+    )
+    p = sr("--judge", "answer_match", "--input", str(inp), "--output", str(out))
+    assert p.returncode == 0, p.stderr
+    assert [r["verdict"]["label"] for r in read_jsonl(out)] == ["correct", "incorrect"]
+    inp = write_jsonl(tmp_path / "no_target.jsonl", [{"response": "42", "kind": "reasoning"}])
+    p = sr("--judge", "answer_match", "--input", str(inp), "--output", str(tmp_path / "x"))
+    assert p.returncode != 0 and "no_target.jsonl:1: 'target' is required" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    inp = write_jsonl(tmp_path / "r_in.jsonl", [{"response": REFUSAL}, {"response": STEPS}])
+    p = sr("--judge", "refusal", "--input", str(inp), "--output", str(tmp_path / "r.jsonl"))
+    assert p.returncode == 0, p.stderr
+    labels = [r["verdict"]["label"] for r in read_jsonl(tmp_path / "r.jsonl")]
+    assert labels == ["refused", "complied"]
+    # the rubric reads the request: refused before its model is asked anything
+    spec = tmp_path / "rubric.json"
+    spec.write_text(json.dumps({"name": "rubric", "model": FAKE_JUDGE}))
+    p = sr("--judge", str(spec), "--input", str(inp), "--output", str(tmp_path / "rb.jsonl"))
+    assert p.returncode != 0 and "r_in.jsonl:1: 'prompt' is required" in p.stderr
+
+
+def test_target_reasoning_needs_no_response(tmp_path: Path) -> None:
+    inp = write_jsonl(tmp_path / "in.jsonl", [{"reasoning": REFUSAL}, {"prompt": "p"}])
+    out = tmp_path / "out.jsonl"
+    p = sr("--judge", "refusal", "--option", "target=reasoning", "--input", str(inp),
+           "--output", str(out))  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert [r["verdict"]["label"] for r in read_jsonl(out)] == ["refused", "no_reasoning"]
+
+
+def test_help_lists_the_fields_each_judge_reads() -> None:
+    from safereason import plugins
+    from safereason.judge_fields import input_fields
+
+    p = sr("--help")
+    assert p.returncode == 0
+    lines = p.stdout.splitlines()
+    assert "answer_match      response, target" in [x.strip() for x in lines]
+    for name in plugins.judges.names():
+        want = input_fields(plugins.judges.get(name)).describe()
+        assert any(x.split() == [name, *want.split()] for x in lines), (name, p.stdout)

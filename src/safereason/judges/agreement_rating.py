@@ -114,6 +114,7 @@ class AgreementRating:
             "privacy": Metric("privacy_agree_rate", "privacy: share rated as agreeing", "agree")
         }
     )
+    reads: ClassVar[tuple[str, ...]] = ("response",)  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
     version: int = 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from safereason.errors import SafereasonError
+from safereason.judge_fields import DEFAULT_READS
 from safereason.resources import data_yaml
 from safereason.types import Completion, GenParams, Message, Sample, Verdict
 
@@ -117,6 +118,8 @@ class ModelBackedJudge:
     which :meth:`close` closes.
     """
 
+    # the item fields the judge needs (safereason.judge_fields): the request and the response
+    reads: ClassVar[tuple[str, ...]] = DEFAULT_READS
     model: dict[str, Any]
 
     def __post_init__(self) -> None:

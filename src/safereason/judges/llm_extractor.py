@@ -71,6 +71,7 @@ class LLMExtractor(ModelBackedJudge):
             "*": Metric("llm_extractor_rate", "accuracy (LLM answer extractor)", "correct", True)
         }
     )
+    reads: ClassVar[tuple[str, ...]] = ("prompt", "response", "target")  # the fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
     model: dict[str, Any] = field(default_factory=default_model)
