@@ -86,6 +86,18 @@ class Generation(BaseModel):
     stop: list[str] = Field(default_factory=list)
 
 
+class Calibration(BaseModel):
+    """Hand labels the run's judges are scored against (``safereason calibrate``'s format)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    # a labelled JSONL or a shipped set (starter, refusal, harm) for every safety judge
+    labels: str | None = None
+    # per judge (its label in the run): a file or shipped set of its own
+    judges: dict[str, str] = Field(default_factory=dict)
+    # a judge whose Cohen's kappa with the labels is below this has its rates flagged
+    min_kappa: float = Field(0.6, ge=-1.0, le=1.0)
+
+
 class Experiment(BaseModel):
     """A grid: models x methods x (benchmarks x attacks), plus judges and sampling."""
 
@@ -104,6 +116,7 @@ class Experiment(BaseModel):
     # the most generation requests a plan may make: a bigger grid (an absurd n) is refused
     # before anything is built
     max_requests: int = Field(MAX_REQUESTS, ge=1)
+    calibration: Calibration | None = None
 
     @field_validator("name")
     @classmethod
@@ -116,6 +129,11 @@ class Experiment(BaseModel):
     @classmethod
     def _refs(cls, v: Any) -> Any:
         return [_as_ref(x) for x in v] if isinstance(v, list) else v
+
+    @field_validator("calibration", mode="before")
+    @classmethod
+    def _calibration(cls, v: Any) -> Any:
+        return {"labels": v} if isinstance(v, str) else v
 
     @field_validator("judges", mode="before")
     @classmethod
@@ -183,6 +201,10 @@ def check_plugins(exp: Experiment, doc: LocatedYaml | None = None) -> None:
     for kind, refs in exp.judges.items():
         for j, ref in enumerate(refs):
             attempt(["judges", kind, j], plugins.judges.build, ref.name, ref.options)
+    if exp.calibration is not None:
+        from safereason.judge_calibration import check_calibration
+
+        attempt(["calibration"], check_calibration, exp)
     groups: tuple[tuple[str, Sequence[PluginRef]], ...] = (
         ("models", exp.models),
         ("methods", exp.methods),

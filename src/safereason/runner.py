@@ -30,6 +30,7 @@ from safereason.config import Experiment
 from safereason.declarations import benchmarks_manifest, methods_manifest
 from safereason.errors import InterruptedRun, SafereasonError
 from safereason.files import write_text
+from safereason.judge_calibration import record_calibration
 from safereason.judging import JudgeStage
 from safereason.plan import PlanItem, build_plan, check_capabilities, check_size, load_samples
 from safereason.store import Store
@@ -176,6 +177,7 @@ class Runner:
                         todo, handles, store, cache, bar, tracker, stage
                     )
                     outcome.judged, outcome.verdicts_reused = stage.finish()
+                    record_calibration(self.exp, stage, store, cache)
                 outcome.failed = self.failed
                 outcome.errors = dict(self.errors)
             except KeyboardInterrupt:

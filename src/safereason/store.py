@@ -296,6 +296,12 @@ class Store:
         return {r[0] for r in self._rows("SELECT key FROM verdicts WHERE key IN ({})", list(keys))}
 
     @_guarded
+    def verdicts(self, keys: Iterable[str]) -> dict[str, Verdict]:
+        """The stored verdicts of ``keys`` (those present), by key."""
+        rows = self._rows("SELECT key, verdict FROM verdicts WHERE key IN ({})", list(keys))
+        return {k: Verdict.from_dict(json.loads(v)) for k, v in rows}
+
+    @_guarded
     def link_verdicts(self, links: Sequence[tuple[str, str, str]]) -> None:
         """Point (item_id, judge) at an existing verdict key."""
         with self._tx() as db:

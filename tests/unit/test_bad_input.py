@@ -279,6 +279,16 @@ CASES = [
     Case("judge bad option", args("judge", "--judge", "refusal", "--option", "opening_chars", "--input", "ROOT/none.jsonl", "--output", "ROOT/o.jsonl"), "KEY=VALUE"),
     Case("judge option type", lambda r: (r / "in.jsonl").write_text('{"prompt": "a", "response": "b"}\n') and ["judge", "--judge", "refusal", "--option", "min_words=many", "--input", str(r / "in.jsonl"), "--output", str(r / "o.jsonl")], "min_words"),
     # --- stores
+    # --- calibration: hand labels for the run's judges
+    Case("calibration file missing", cfg(lambda r: experiment(r, calibration=str(r / "none.jsonl"))), "none.jsonl"),
+    Case("calibration file is a directory", cfg(lambda r: experiment(r, calibration=str(r))), "a directory"),
+    Case("calibration malformed json", with_file("cal.jsonl", '{"prompt": "a", "response": "b", "label": "safe"}\n{"prompt": \n', lambda r, f: experiment(r, calibration=str(f))), "cal.jsonl:2"),
+    Case("calibration label unknown to the judge", with_file("cal.jsonl", '{"prompt": "a", "response": "b", "label": "bogus"}\n', lambda r, f: experiment(r, calibration=str(f))), "label 'bogus' is not one refusal gives"),
+    Case("calibration label missing", with_file("cal.jsonl", '{"prompt": "a", "response": "b"}\n', lambda r, f: experiment(r, calibration=str(f))), "cal.jsonl:1: 'label' is required"),
+    Case("calibration file empty", with_file("cal.jsonl", "", lambda r, f: experiment(r, calibration=str(f))), "no labelled rows"),
+    Case("calibration of an unknown judge", cfg(lambda r: experiment(r, calibration={"judges": {"guard": "starter"}})), "'guard' is not a judge of this experiment"),
+    Case("calibration threshold out of range", cfg(lambda r: experiment(r, calibration={"labels": "starter", "min_kappa": 2})), "calibration.min_kappa"),
+    Case("calibration near-miss key", cfg(lambda r: experiment(r, calibration={"label": "starter"})), "did you mean 'labels'"),
     Case("cache of another schema", cache_of(foreign_store), "not a safereason store"),
     Case("cache not sqlite", cache_of(lambda p: p.write_bytes(b"not a database" * 100)), "spoiled.sqlite"),
     Case("cache is a directory", cache_of(lambda p: p.mkdir()), "directory"),

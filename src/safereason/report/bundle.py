@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from safereason.analysis.agreement import Agreement, agreement
+from safereason.analysis.agreement import Agreement, Disagreement, agreement, disagreements
 from safereason.analysis.cells import UNDECIDED_WARN, Estimate
 from safereason.analysis.compare import RunComparison, compare_runs
 from safereason.analysis.estimates import (
@@ -17,6 +17,13 @@ from safereason.analysis.estimates import (
     pooled,
 )
 from safereason.analysis.extraction import ExtractorAgreement, extraction_agreements
+from safereason.analysis.judge_trust import (
+    CorrectedRate,
+    JudgeCalibration,
+    corrected_rates,
+    flagged_estimates,
+    read_calibrations,
+)
 from safereason.analysis.metrics import Length, fell_back, lengths
 from safereason.analysis.outcomes import (
     HEADLINE,
@@ -51,6 +58,8 @@ class Run:
     # meta.benchmarks; empty for a run made before runs recorded them)
     methods: dict[str, MethodMeaning] = field(default_factory=dict)
     benchmarks: dict[str, dict[str, BenchmarkMeaning]] = field(default_factory=dict)
+    # the judges' scores on hand labels (meta.calibration; None: the run named none)
+    calibration: dict[str, Any] | None = None
 
 
 @dataclass
@@ -83,11 +92,20 @@ class Bundle:
     metrics: dict[str, Metric] = field(default_factory=dict)
     method_notes: list[tuple[str, str]] = field(default_factory=list)
     lengths: list[Length] = field(default_factory=list)
+    # judge calibration (experiment key calibration:) and judge-vs-judge disagreements
+    calibration: list[JudgeCalibration] = field(default_factory=list)
+    corrected: list[CorrectedRate] = field(default_factory=list)
+    low_agreement: set[tuple[str, str, str, str, str, str]] = field(default_factory=set)
+    disagreements: list[Disagreement] = field(default_factory=list)
 
     def defence(self, method: str) -> str | None:
         """What defence a method declares (``in-context defence ...``), if any."""
         found = self.run.methods.get(method)
         return found.defence if found else None
+
+    def flagged(self, e: Estimate) -> bool:
+        """Whether a cell's judge agrees with the hand labels less than the threshold."""
+        return (e.model, e.method, e.benchmark, e.attack, e.metric, e.judge) in self.low_agreement
 
     def benchmark_note(self, bench: str, kind: str) -> str:
         """What the right outcome is on a benchmark's items of one kind, as it declares."""
@@ -192,6 +210,7 @@ def build(
         lengths=lengths(rows),
         method_notes=_method_notes(run, methods),
     )
+    _judge_trust(bundle, redact)
     if _measures_the_paper(rows, experiment):
         bundle.published = published_comparison(rows, experiment)
     if bundle.harm_basis is None:
@@ -233,6 +252,36 @@ def build(
             "retries, or not generated yet): they are in no rate's n and counted beside it"
         )
     return bundle
+
+
+def _judge_trust(bundle: Bundle, redact: bool) -> None:
+    """Calibration, corrected rates, low-agreement flags and judge disagreements."""
+    from safereason.report.examples import redact_text
+
+    rows = bundle.run.rows
+    found = disagreements(rows)
+    if redact:  # a disagreement on a harmful item means one judge found it unsafe
+        found = [
+            replace(d, answer=redact_text(d.answer)) if d.kind == "harmful" else d for d in found
+        ]
+    bundle.disagreements = found
+    bundle.calibration = read_calibrations(bundle.run.calibration)
+    if not bundle.calibration:
+        return
+    infos = {k: j for r in rows for k, j in r.judges.items()}
+    kinds: dict[str, list[str]] = {}
+    for bench, kind in bundle.benchmarks:
+        kinds.setdefault(bench, []).append(kind)
+    bundle.corrected = corrected_rates(bundle.estimates, bundle.calibration, infos, kinds)
+    bundle.low_agreement = flagged_estimates(bundle.estimates, bundle.calibration, infos, kinds)
+    low = [c for c in bundle.calibration if c.below]
+    for c in low:
+        kappa = f"{c.kappa:.2f}" if c.kappa is not None else "undefined"
+        bundle.notes.append(
+            f"judge {c.judge} agrees with the hand labels on {c.kind} items ({c.source}) with "
+            f"Cohen's kappa {kappa}, below {c.min_kappa:.2f}: its rates on those items are "
+            "flagged (⚑) and should not be read without checking the judge"
+        )
 
 
 def _method_notes(run: Run, methods: Sequence[str]) -> list[tuple[str, str]]:

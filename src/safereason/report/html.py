@@ -254,4 +254,19 @@ def report_json(b: Bundle) -> dict[str, Any]:
             k: {kind: m.to_dict() for kind, m in v.items()} for k, v in b.run.benchmarks.items()
         },
         "lengths": [x.to_dict() for x in b.lengths],
+        # present when the run names hand labels (calibration:), or its judges disagree
+        **(
+            {
+                "calibration": [c.to_dict() for c in b.calibration],
+                "corrected_rates": [x.to_dict() for x in b.corrected],
+                "low_agreement": sorted(list(k) for k in b.low_agreement),
+            }
+            if b.calibration
+            else {}
+        ),
+        **(
+            {"judge_disagreements": [d.to_dict() for d in b.disagreements]}
+            if b.disagreements
+            else {}
+        ),
     }

@@ -248,6 +248,7 @@ def write_report(
 
     rows, exp = load_run(run_dir)
     run = Run(exp.get("name") or run_dir.name, rows, str(run_dir), **declared(run_dir))
+    run.calibration = recorded(run_dir, "calibration")
     bundle = build(run, baseline, redact, exp)
     if compare is not None:
         other_rows, other_exp = load_run(compare)
@@ -263,6 +264,15 @@ def write_report(
         json.dumps(_json_safe(report_json(bundle)), indent=2, ensure_ascii=False),
     )
     return html
+
+
+def recorded(run_dir: Path, key: str) -> Any:
+    """One entry of a run's manifest (``None`` when the run has none)."""
+    store = Store(run_dir / "store.sqlite")
+    try:
+        return store.get_meta(key)
+    finally:
+        store.close()
 
 
 def declared(run_dir: Path) -> dict[str, Any]:
