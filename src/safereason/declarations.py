@@ -28,8 +28,11 @@ def method_meaning(method: Any) -> MethodMeaning:
 
 
 def benchmark_meaning(bench: Any, kinds: Iterable[str]) -> dict[str, BenchmarkMeaning]:
-    """A benchmark's declared meaning for each kind it gave (the kind's default if none)."""
-    declared: Mapping[str, BenchmarkMeaning] = getattr(type(bench), "meaning", None) or {}
+    """A benchmark's declared meaning for each kind it gave (the kind's default if none).
+
+    Read from the instance: the ``local`` benchmark's depends on the layout of its file.
+    """
+    declared: Mapping[str, BenchmarkMeaning] = getattr(bench, "meaning", None) or {}
     return {k: declared.get(k) or KIND_DEFAULTS.get(k) or KIND_DEFAULTS["harmful"] for k in kinds}
 
 

@@ -112,6 +112,9 @@ def test_is_a_frozen_dataclass_whose_fields_are_its_config(kind: str, name: str)
     # every field is a constructor option, and the options are exactly the fields
     assert all(f.init for f in fields), f"{kind} {name!r} has a non-init field"
     assert field_names(cls) == {f.name for f in fields}
+    # an entry's `name:` is the plugin and its `label:` names it in tables: no option may
+    # take either key, or it could never be set from an experiment
+    assert not {"name", "label"} & field_names(cls), f"{kind} {name!r} has a name/label option"
     # its config round-trips through build(), and is what identifies it in cache keys
     config = {f.name: getattr(plugin, f.name) for f in fields}
     assert reg.build(name, config) == plugin

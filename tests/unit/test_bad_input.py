@@ -259,9 +259,13 @@ CASES = [
     Case("empty json array", with_file("a.json", "[]", lambda r, f: bench(r, local(f))), "empty"),
     Case("missing dataset", cfg(lambda r: bench(r, local(r / "nope.jsonl"))), "not found"),
     Case("bad json line", with_file("j.jsonl", '{"prompt": "a"}\n{oops\n', lambda r, f: bench(r, local(f))), "line 2"),
-    Case("unsupported type", with_file("d.txt", "a\n", lambda r, f: bench(r, local(f))), "unsupported file type"),
+    Case("unsupported type", with_file("d.xlsx", "a\n", lambda r, f: bench(r, local(f))), "unsupported file type"),
+    Case("local layout not detected", with_file("u.csv", "text,topic\nhello,x\n", lambda r, f: bench(r, local(f))), "columns found: text, topic"),
+    Case("local layout forced, file not in it", with_file("m.csv", "prompt\nhi\n", lambda r, f: bench(r, local(f, layout="gsm8k"))), "not in the GSM8K layout"),
+    Case("local layout unknown", with_file("l.csv", "prompt\nhi\n", lambda r, f: bench(r, local(f, layout="harmbnech"))), "did you mean 'harmbench'"),
+    Case("local gsm8k answer without ####", with_file("g.jsonl", '{"question": "q", "answer": "#### 4"}\n{"question": "q2", "answer": "four"}\n', lambda r, f: bench(r, local(f, kind=None))), "line 2: column 'answer' has no final '#### N'"),
     Case("folder, not saved", lambda r: (r / "folder").mkdir() or cfg(lambda q: bench(q, local(q / "folder")))(r), "save_to_disk"),
-    Case("missing prompt column", with_file("c.jsonl", '{"text": "a"}\n', lambda r, f: bench(r, local(f))), "missing column 'prompt'"),
+    Case("missing prompt column", with_file("c.jsonl", '{"prompt": "a"}\n{"text": "b"}\n', lambda r, f: bench(r, local(f))), "line 2: missing column 'prompt'"),
     Case("duplicate ids", with_file("i.jsonl", '{"prompt": "a", "id": 1}\n{"prompt": "b", "id": 1}\n', lambda r, f: bench(r, local(f, id_column="id"))), "already used"),
     Case("bad kind", with_file("k.jsonl", '{"prompt": "a"}\n', lambda r, f: bench(r, local(f, kind="dangerous"))), "kind"),
     Case("not an object", with_file("o.jsonl", "[1, 2]\n", lambda r, f: bench(r, local(f))), "expected a JSON object"),
@@ -277,6 +281,7 @@ CASES = [
     Case("report compare nothing", args("report", "ROOT/runs/base", "--compare", "ROOT/none"), "no run found"),
     Case("judge missing input", args("judge", "--judge", "refusal", "--input", "ROOT/none.jsonl", "--output", "ROOT/o.jsonl"), "none.jsonl"),
     Case("judge bad option", args("judge", "--judge", "refusal", "--option", "opening_chars", "--input", "ROOT/none.jsonl", "--output", "ROOT/o.jsonl"), "KEY=VALUE"),
+    Case("judge answer_match without target", lambda r: (r / "am.jsonl").write_text('{"response": "42"}\n') and ["judge", "--judge", "answer_match", "--input", str(r / "am.jsonl"), "--output", str(r / "o.jsonl")], "am.jsonl:1: 'target' is required"),
     Case("judge option type", lambda r: (r / "in.jsonl").write_text('{"prompt": "a", "response": "b"}\n') and ["judge", "--judge", "refusal", "--option", "min_words=many", "--input", str(r / "in.jsonl"), "--output", str(r / "o.jsonl")], "min_words"),
     # --- stores
     # --- calibration: hand labels for the run's judges

@@ -277,10 +277,9 @@ def test_local_maps_columns() -> None:
         target_column="answer",
         category_column="topic",
         id_column="uid",
-        name="quiz",
     )
-    assert [s.id for s in samples] == ["quiz-q-a", "quiz-q-b", "quiz-q-c", "quiz-q-d"]
-    assert samples[1].benchmark == "quiz" and samples[1].kind == "reasoning"
+    assert [s.id for s in samples] == ["local-q-a", "local-q-b", "local-q-c", "local-q-d"]
+    assert samples[1].benchmark == "local" and samples[1].kind == "reasoning"
     assert (samples[1].prompt, samples[1].target, samples[1].category) == (
         "What is the capital of France?",
         "Paris",
@@ -369,9 +368,9 @@ def test_duplicate_ids_are_an_error(tmp_path: Path) -> None:
 def test_missing_and_unsupported_files(tmp_path: Path) -> None:
     with pytest.raises(SafereasonError, match=r"dataset file not found: .*nope\.csv"):
         load("strongreject", tmp_path / "nope.csv")
-    txt = write(tmp_path, "prompts.txt", "hello\n")
-    with pytest.raises(SafereasonError, match=r"unsupported file type \.txt"):
-        load("local", txt)
+    xlsx = write(tmp_path, "prompts.xlsx", "hello\n")
+    with pytest.raises(SafereasonError, match=r"unsupported file type \.xlsx; use \.txt"):
+        load("local", xlsx)
     with pytest.raises(SafereasonError, match="not one written by save_to_disk"):
         load("local", tmp_path)
     empty = write(tmp_path, "empty.csv", "")

@@ -1,9 +1,11 @@
 """Plumbing for dataset-backed benchmarks: rows from a local file or the Hugging Face hub.
 
-A local ``path:`` may be a ``.jsonl``, ``.json``, ``.csv`` or ``.parquet`` file, an
-``.arrow`` file, or a folder written by ``datasets``' ``save_to_disk`` (a ``DatasetDict``
-folder is read at the benchmark's ``split``). Local files are read with the standard
-library and pyarrow; only the hub path needs ``datasets``, imported when it is used.
+A local ``path:`` may be a ``.txt`` file (one prompt a line: records ``{"prompt": line}``),
+a ``.jsonl``, ``.json`` (an array of objects, or of strings: one prompt each), ``.csv``,
+``.tsv`` or ``.parquet`` file, an ``.arrow`` file, or a folder written by ``datasets``'
+``save_to_disk`` (a ``DatasetDict`` folder is read at the benchmark's ``split``). Local
+files are read with the standard library and pyarrow; only the hub path needs
+``datasets``, imported when it is used.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from safereason.types import Sample
 
 T = TypeVar("T")
 
-FILE_TYPES = ".jsonl, .json, .csv, .parquet or .arrow"
+FILE_TYPES = ".txt, .jsonl, .json, .csv, .tsv, .parquet or .arrow"
 PATH_HINT = (
-    "pass `path:` to a local copy instead (a .jsonl/.json/.csv/.parquet file in the "
+    "pass `path:` to a local copy instead (a .jsonl/.json/.csv/.tsv/.parquet file in the "
     "dataset's own columns, or a folder saved with save_to_disk)"
 )
 
@@ -115,8 +117,10 @@ def _read_path(p: Path, split: str | None) -> list[Row]:
             return _read_jsonl(p)
         if suffix == ".json":
             return _read_json(p)
-        if suffix == ".csv":
-            return _read_csv(p)
+        if suffix in (".csv", ".tsv"):
+            return _read_csv(p, "\t" if suffix == ".tsv" else ",")
+        if suffix == ".txt":
+            return _read_text(p)
         if suffix in (".parquet", ".arrow"):
             return _rows(_read_arrow_table(p).to_pylist(), str(p))
     except UnicodeDecodeError as e:
@@ -129,6 +133,8 @@ def _read_path(p: Path, split: str | None) -> list[Row]:
 def _rows(records: Iterable[Any], source: str, unit: str = "row") -> list[Row]:
     out = []
     for i, rec in enumerate(records, 1):
+        if isinstance(rec, str) and unit == "item":  # a JSON array of strings: prompts
+            rec = {"prompt": rec}
         if not isinstance(rec, dict):
             raise SafereasonError(f"{source}, {unit} {i}: expected an object, got {rec!r:.60}")
         out.append(Row(rec, source, i, unit))
@@ -153,7 +159,8 @@ def _read_json(p: Path) -> list[Row]:
     except json.JSONDecodeError:
         return _read_jsonl(p)  # several objects, one a line
     if isinstance(doc, list):
-        return _rows(doc, str(p))
+        strings = bool(doc) and all(isinstance(x, str) for x in doc)
+        return _rows(doc, str(p), "item" if strings else "row")
     if isinstance(doc, dict):
         tables = [v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
         if len(tables) == 1 and len(doc) == 1:
@@ -162,9 +169,19 @@ def _read_json(p: Path) -> list[Row]:
     raise SafereasonError(f"{p}: expected a JSON array of objects or JSON lines")
 
 
-def _read_csv(p: Path) -> list[Row]:
+def _read_text(p: Path) -> list[Row]:
+    """One prompt a line (blank lines skipped), as records ``{"prompt": line}``."""
+    with p.open(encoding="utf-8-sig") as f:
+        return [
+            Row({"prompt": line.rstrip("\r\n")}, str(p), i, "line")
+            for i, line in enumerate(f, 1)
+            if line.strip()
+        ]
+
+
+def _read_csv(p: Path, delimiter: str = ",") -> list[Row]:
     with p.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
+        reader = csv.DictReader(f, delimiter=delimiter)
         if not reader.fieldnames:
             raise SafereasonError(f"{p}: empty CSV file (no header row)")
         out = []
