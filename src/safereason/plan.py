@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -147,34 +147,29 @@ def build_plan(
     exp: Experiment,
     models: Sequence[ModelHandle],
     samples: dict[str, list[tuple[str, Sample]]] | None = None,
+    searched: Mapping[tuple[str, str, str, str, str], Sample] | None = None,
 ) -> list[PlanItem]:
     """The full grid, in a stable order (model, method, benchmark, attack, sample).
 
     Without ``samples`` they are loaded with a model pool of their own over the
-    experiment's cache (the runner passes the attack stage's).
+    experiment's cache (the runner passes the attack stage's). ``searched``: the samples
+    the search stage found per (model, method, benchmark, attack, sample id), for the
+    attacks that query the target (``target_search.py``); they replace the start point.
     """
     if samples is None:
         from safereason.backends.pool import ModelPool
 
         with ModelPool.for_setting(exp.cache) as pool:
             samples = load_samples(exp, pool)
-    base = GenParams(
-        max_tokens=exp.generation.max_tokens,
-        temperature=exp.generation.temperature,
-        top_p=exp.generation.top_p,
-        seed=exp.generation.seed,
-        stop=tuple(exp.generation.stop),
-    )
-    per_bench = {
-        b.display: replace(base, max_tokens=b.max_tokens) if b.max_tokens else base
-        for b in exp.benchmarks
-    }
+    per_bench = generation_params(exp)
+    found = searched or {}
     items: list[PlanItem] = []
     for model in models:
         for mref in exp.methods:
             method = plugins.methods.build(mref.name, mref.options)
             for bench_label, rows in samples.items():
                 for attack_label, s in rows:
+                    s = found.get((model.label, mref.display, bench_label, attack_label, s.id), s)
                     applied = replace(method.apply(s), method=mref.display)
                     reqs = tuple(
                         Request(
@@ -183,7 +178,7 @@ def build_plan(
                             messages=applied.messages,
                             params=p,
                         )
-                        for p in method_params(method, per_bench[bench_label])
+                        for p in request_params(method, per_bench[bench_label], s)
                     )
                     gen_key = reqs[0].key if len(reqs) == 1 else aggregate_key(method, reqs)
                     item_id = content_key(
@@ -212,6 +207,30 @@ def method_params(method: Any, base: GenParams) -> list[GenParams]:
     return [hook(base, i) if hook else base for i in range(n)]
 
 
+def request_params(method: Any, base: GenParams, sample: Sample) -> list[GenParams]:
+    """:func:`method_params` for an attacked sample: an attack that sets a thinking budget
+    (``meta["attack"]["thinking_budget"]``, e.g. ``thinking_pressure``) sets it on each."""
+    info = sample.meta.get("attack")
+    budget = info.get("thinking_budget") if isinstance(info, dict) else None
+    params = method_params(method, base)
+    return [replace(p, thinking_budget=int(budget)) for p in params] if budget else params
+
+
+def generation_params(exp: Experiment) -> dict[str, GenParams]:
+    """Each benchmark's sampling parameters (the experiment's, its own ``max_tokens``)."""
+    base = GenParams(
+        max_tokens=exp.generation.max_tokens,
+        temperature=exp.generation.temperature,
+        top_p=exp.generation.top_p,
+        seed=exp.generation.seed,
+        stop=tuple(exp.generation.stop),
+    )
+    return {
+        b.display: replace(base, max_tokens=b.max_tokens) if b.max_tokens else base
+        for b in exp.benchmarks
+    }
+
+
 def aggregate_key(method: Any, reqs: tuple[Request, ...]) -> str:
     """The key of a multi-sample method's aggregated completion (e.g. a majority vote)."""
     return content_key({"aggregate": spec_of(method), "of": [r.key for r in reqs]})
@@ -223,6 +242,7 @@ def check_capabilities(exp: Experiment) -> None:
 
     probe = Sample.from_prompt("probe", "probe", "benign", "probe")
     base = GenParams(max_tokens=exp.generation.max_tokens)
+    checks: list[tuple[str, list[str]]] = []
     for mref in exp.methods:
         method = plugins.methods.build(mref.name, mref.options)
         needs = []
@@ -230,6 +250,18 @@ def check_capabilities(exp: Experiment) -> None:
             needs.append("thinking_budget")
         if method.apply(probe).messages[-1].role == "assistant":
             needs.append("prefill")
+        checks.append((f"method {mref.display!r}", needs))
+    for bref in exp.benchmarks:
+        for aref in bref.attacks:
+            attack = plugins.attacks.build(aref.name, aref.options)
+            if isinstance(attack, ModelAttack):
+                continue  # its rewrite is a user turn
+            out = attack.apply(probe)
+            budget = any(request_params(None, base, s)[0].thinking_budget for s in out)
+            prefill = any(s.messages[-1].role == "assistant" for s in out)
+            needs = ["thinking_budget"] * budget + ["prefill"] * prefill
+            checks.append((f"attack {aref.display!r}", needs))
+    for what, needs in checks:
         for ref in exp.models:
             missing = [n for n in needs if not getattr(capabilities(ref), n)]
             if missing:
@@ -240,6 +272,6 @@ def check_capabilities(exp: Experiment) -> None:
                 ]
                 raise SafereasonError(
                     f"model {ref.display!r}: backend {ref.backend!r} cannot honour "
-                    f"{' and '.join(missing)} (method {mref.display!r}); backends that can: "
+                    f"{' and '.join(missing)} ({what}); backends that can: "
                     f"{', '.join(able) or 'none'}"
                 )

@@ -62,6 +62,32 @@ class ModelAttack(Attack, Protocol):
     def apply_batch(self, samples: Sequence[Sample], models: ModelSource) -> list[list[Sample]]: ...
 
 
+class Target(Protocol):
+    """The model under test as an attack that adapts queries it (the runner's stored path).
+
+    ``answer`` applies the item's method and sampling parameters to each attacked sample
+    and returns the target's completions, read from the run store or the cache when stored
+    (a resumed search repeats no stored query).
+    """
+
+    def answer(self, samples: Sequence[Sample]) -> list[Completion]: ...
+
+
+@runtime_checkable
+class TargetAttack(Attack, Protocol):
+    """An attack that queries the model under test (PAIR, TAP, multi-turn escalation).
+
+    The runner calls ``search(samples, target, models)`` once per model x method x
+    benchmark, after the attack stage: it returns one attacked sample per input (the final
+    chosen prompt or conversation), whose request is then the plan item's, already stored.
+    ``apply`` gives the starting point only (what a dry run plans).
+    """
+
+    def search(
+        self, samples: Sequence[Sample], target: Target, models: ModelSource
+    ) -> list[Sample]: ...
+
+
 @runtime_checkable
 class UsesModels(Protocol):
     """A plugin (a model-backed judge) that calls models: bound to the run's pool before use."""

@@ -34,7 +34,8 @@ from safereason.judge_calibration import record_calibration
 from safereason.judging import JudgeStage
 from safereason.plan import PlanItem, build_plan, check_capabilities, check_size, load_samples
 from safereason.store import Store
-from safereason.types import Completion, Request
+from safereason.target_search import Searched, search_targets
+from safereason.types import Completion, Request, Sample
 from safereason.versions import package_versions
 
 ASSUMED_TOKENS_PER_S = {"llamacpp": 15.0, "fake": 1e6}
@@ -127,8 +128,11 @@ class Runner:
         self, pool: ModelPool, handles: list[ModelHandle], start: float, dry_run: bool
     ) -> RunOutcome:
         samples = load_samples(self.exp, pool)  # the attack stage: attackers asked in batches
+        # the search stage: attacks that query the models under test (PAIR, TAP, multi-turn);
+        # a dry run plans their start points
+        searched = {} if dry_run else self._search(samples, handles, pool)
         pool.release()  # free the attackers' engines before the models under test load
-        plan = build_plan(self.exp, handles, samples)
+        plan = build_plan(self.exp, handles, samples, searched)
         unique = {r.key: r for p in plan for r in p.requests}
         if dry_run:
             return self._dry_run(plan, unique, handles)
@@ -194,6 +198,29 @@ class Runner:
             store.close()
             if cache is not None:
                 cache.close()
+
+    def _search(
+        self,
+        samples: dict[str, list[tuple[str, Sample]]],
+        handles: list[ModelHandle],
+        pool: ModelPool,
+    ) -> Searched:
+        """Run the attacks that query the target, through the run store (resumable)."""
+        ensure_writable(self.run_dir)
+        try:
+            return search_targets(
+                self.exp,
+                handles,
+                samples,
+                pool,
+                self.run_dir / "store.sqlite",
+                self.console if self.show_progress else None,
+            )
+        except KeyboardInterrupt:
+            raise InterruptedRun(
+                f"interrupted during an attack's search: its queries so far are stored in "
+                f"{self.run_dir}; run the same command again to resume"
+            ) from None
 
     def _dry_run(
         self, plan: Sequence[PlanItem], unique: dict[str, Request], handles: list[ModelHandle]

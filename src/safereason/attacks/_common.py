@@ -74,9 +74,13 @@ def options(attack: Any) -> dict[str, Any]:
 
 
 def record(sample: Sample, attack: Any, **info: Any) -> Sample:
-    """``sample`` with ``meta["attack"]`` saying what the attack did (the input is untouched)."""
+    """``sample`` with ``meta["attack"]`` saying what the attack did (the input is untouched).
+
+    ``queries``: how many target queries the item cost (1 unless the attack says otherwise:
+    the attacks that search the target record their own count).
+    """
     name = getattr(type(attack), "registry_name", type(attack).__name__)
-    entry = {"name": name, "options": options(attack), **info}
+    entry = {"name": name, "options": options(attack), "queries": 1, **info}
     return replace(sample, attack=name, meta={**sample.meta, "attack": entry})
 
 
@@ -84,3 +88,9 @@ def check(ok: bool, attack: str, message: str) -> None:
     """Raise a ValueError (reported as a bad option) unless ``ok``."""
     if not ok:
         raise ValueError(f"{attack}: {message}")
+
+
+def queries(sample: Sample) -> int:
+    """The target queries an attacked sample cost (its attack's record; 1 when none)."""
+    info = sample.meta.get("attack")
+    return int(info.get("queries", 1)) if isinstance(info, dict) else 1

@@ -23,7 +23,7 @@ class NoAttack:
     """The plain request, unattacked."""
 
     def apply(self, sample: Sample) -> list[Sample]:
-        return [replace(sample, attack="none")]
+        return [record(replace(sample, attack="none"), self)]  # one query: the request
 
 
 @attacks.register("refusal_suppression")
