@@ -73,6 +73,36 @@ def load_samples(exp: Experiment, models: ModelSource) -> dict[str, list[tuple[s
     return out
 
 
+def skipped(sample: Sample) -> bool:
+    """Whether the sample's attack left it out of the plan (e.g. no pre-generated
+    jailbreak for it, under ``on_missing: skip``): counted, never sent."""
+    info = sample.meta.get("attack")
+    return isinstance(info, dict) and bool(info.get("skipped"))
+
+
+def skipped_counts(samples: dict[str, list[tuple[str, Sample]]]) -> list[dict[str, Any]]:
+    """Per benchmark and attack, the samples the attack left out of the plan: how many of
+    how many, why, and their ids (what the run manifest records as ``meta.skipped``)."""
+    cells: dict[tuple[str, str], list[Sample]] = {}
+    totals: dict[tuple[str, str], int] = {}
+    for bench, rows in samples.items():
+        for attack, s in rows:
+            totals[(bench, attack)] = totals.get((bench, attack), 0) + 1
+            if skipped(s):
+                cells.setdefault((bench, attack), []).append(s)
+    return [
+        {
+            "benchmark": bench,
+            "attack": attack,
+            "skipped": len(left),
+            "of": totals[(bench, attack)],
+            "reason": str(left[0].meta["attack"].get("reason", "")),
+            "sample_ids": [s.id for s in left],
+        }
+        for (bench, attack), left in cells.items()
+    ]
+
+
 def _why_empty(options: dict[str, Any]) -> str:
     if options.get("n") == 0:
         return " (n: 0)"
@@ -169,6 +199,8 @@ def build_plan(
             method = plugins.methods.build(mref.name, mref.options)
             for bench_label, rows in samples.items():
                 for attack_label, s in rows:
+                    if skipped(s):
+                        continue
                     s = found.get((model.label, mref.display, bench_label, attack_label, s.id), s)
                     applied = replace(method.apply(s), method=mref.display)
                     reqs = tuple(

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,7 +33,14 @@ from safereason.errors import InterruptedRun, SafereasonError
 from safereason.files import write_text
 from safereason.judge_calibration import record_calibration
 from safereason.judging import JudgeStage
-from safereason.plan import PlanItem, build_plan, check_capabilities, check_size, load_samples
+from safereason.plan import (
+    PlanItem,
+    build_plan,
+    check_capabilities,
+    check_size,
+    load_samples,
+    skipped_counts,
+)
 from safereason.store import Store
 from safereason.target_search import Searched, search_targets
 from safereason.types import Completion, Request, Sample
@@ -132,6 +140,17 @@ class Runner:
         # a dry run plans their start points
         searched = {} if dry_run else self._search(samples, handles, pool)
         pool.release()  # free the attackers' engines before the models under test load
+        skips = skipped_counts(samples)
+        for c in skips:
+            self.console.print(
+                "[yellow]note:[/] "
+                + escape(
+                    f"{c['benchmark']} [{c['attack']}]: {c['skipped']} of {c['of']} samples "
+                    f"left out ({c['reason']}); counted in the report"
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
         plan = build_plan(self.exp, handles, samples, searched)
         unique = {r.key: r for p in plan for r in p.requests}
         if dry_run:
@@ -162,6 +181,7 @@ class Runner:
             store.set_meta("methods", methods_manifest(self.exp))
             kinds = {b: [s.kind for _, s in rows] for b, rows in samples.items()}
             store.set_meta("benchmarks", benchmarks_manifest(self.exp, kinds))
+            store.set_meta("skipped", skips)
             stored = store.has_generations(unique)
             from_cache = 0
             if cache is not None:

@@ -225,18 +225,22 @@ def test_implicit_reference_matches_by_id_and_by_prompt() -> None:
 
 def test_implicit_reference_missing_samples() -> None:
     s = sample("Nothing in the file matches this.")
-    [kept] = attack("implicit_reference", path=str(FIXTURE)).apply(s)
-    assert kept.messages == s.messages and kept.meta["attack"]["fallback"] is True
-    assert kept.attack == "implicit_reference"
+    # the default: left out of the plan and counted, never sent as the plain request
+    [left] = attack("implicit_reference", path=str(FIXTURE)).apply(s)
+    assert left.meta["attack"]["skipped"] is True and left.meta["attack"]["fallback"] is False
     [none] = attack("implicit_reference").apply(s)  # no file: every sample is missing
-    assert none.meta["attack"]["fallback"] is True
+    assert none.meta["attack"]["skipped"] is True and "no path" in none.meta["attack"]["reason"]
+    # sent plain only when chosen explicitly, and marked
+    [kept] = attack("implicit_reference", path=str(FIXTURE), on_missing="keep").apply(s)
+    assert kept.messages == s.messages and kept.meta["attack"]["fallback"] is True
+    assert kept.attack == "implicit_reference" and "skipped" not in kept.meta["attack"]
     strict = attack("implicit_reference", path=str(FIXTURE), on_missing="error")
     with pytest.raises(SafereasonError, match="no jailbreak for sample 's1'"):
         strict.apply(s)
     with pytest.raises(SafereasonError, match="needs a path"):
         attack("implicit_reference", on_missing="error")
     with pytest.raises(SafereasonError, match="on_missing"):
-        attack("implicit_reference", on_missing="skip")
+        attack("implicit_reference", on_missing="drop")
 
 
 @pytest.mark.parametrize(
@@ -245,7 +249,7 @@ def test_implicit_reference_missing_samples() -> None:
         ('{"prompt": "x"}\n', r":1: missing 'jailbreak'"),
         ('{"jailbreak": "x"}\n', r":1: needs 'behavior_id' or 'prompt'"),
         ('\n{"jailbreak": "x", "prompt": "y"}\nnot json\n', r":3: not valid JSON"),
-        ("[1]\n", r":1: expected a JSON object"),
+        ("[1]\n", r"row 1: expected a JSON object"),
     ],
 )
 def test_implicit_reference_bad_files(tmp_path: Path, content: str, error: str) -> None:

@@ -121,7 +121,8 @@ def test_write_report_files(demo: Path) -> None:
     html_path = write_report(demo)
     html = html_path.read_text()
     assert html_path == demo / "report.html"
-    assert html.count("<svg") == 5
+    # five figures, and the thought-leakage one: the demo model thinks on harmful items
+    assert html.count("<svg") == 6 and 'id="fig-leakage"' in html
     # self-contained: no link to fetch anything (SVG namespaces are names, not requests)
     for attr in ("src=", '<link rel="stylesheet', "<script", "@import", "url(http"):
         assert attr not in html, attr

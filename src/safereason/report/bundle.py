@@ -24,6 +24,7 @@ from safereason.analysis.judge_trust import (
     flagged_estimates,
     read_calibrations,
 )
+from safereason.analysis.leakage import ThoughtLeakage, thought_leakage
 from safereason.analysis.metrics import Length, fell_back, lengths
 from safereason.analysis.outcomes import (
     HEADLINE,
@@ -38,10 +39,11 @@ from safereason.analysis.outcomes import (
 )
 from safereason.analysis.paired import ALPHA, PairedTest, against_baseline
 from safereason.analysis.privacy import PrivacyCorrelation, privacy_correlations
+from safereason.analysis.sampling import CellSampling, sampling_safety
 from safereason.analysis.tradeoff import Tradeoff, tradeoff
 from safereason.errors import SafereasonError
 from safereason.meaning import BenchmarkMeaning, MethodMeaning, Metric
-from safereason.report.examples import Transcript, examples
+from safereason.report.examples import Transcript, example, examples
 from safereason.report.literature import published_comparison
 from safereason.report.literature_table import PublishedTable
 from safereason.results import ResultRow
@@ -60,6 +62,10 @@ class Run:
     benchmarks: dict[str, dict[str, BenchmarkMeaning]] = field(default_factory=dict)
     # the judges' scores on hand labels (meta.calibration; None: the run named none)
     calibration: dict[str, Any] | None = None
+    # verdicts on each of k samples per item (item -> judge -> index; empty: one sample)
+    samples: dict[str, Any] = field(default_factory=dict)
+    # samples an attack left out of the plan, per benchmark and attack (meta.skipped)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +103,9 @@ class Bundle:
     corrected: list[CorrectedRate] = field(default_factory=list)
     low_agreement: set[tuple[str, str, str, str, str, str]] = field(default_factory=set)
     disagreements: list[Disagreement] = field(default_factory=list)
+    sampling: list[CellSampling] = field(default_factory=list)  # Safe@k, hit@k
+    leakage: ThoughtLeakage = field(default_factory=ThoughtLeakage)
+    leak_examples: list[Transcript] = field(default_factory=list)
 
     def defence(self, method: str) -> str | None:
         """What defence a method declares (``in-context defence ...``), if any."""
@@ -211,6 +220,17 @@ def build(
         method_notes=_method_notes(run, methods),
     )
     _judge_trust(bundle, redact)
+    bundle.sampling = sampling_safety(rows, run.samples)
+    bundle.leakage = thought_leakage(rows)
+    by_id = {r.item_id: r for r in rows}
+    bundle.leak_examples = [
+        example(by_id[i], redact, bundle.harm_basis) for i in bundle.leakage.example_ids
+    ]
+    for c in run.skipped:
+        bundle.notes.append(
+            f"{c['benchmark']} [{c['attack']}]: {c['skipped']} of {c['of']} samples were "
+            f"left out by their attack ({c['reason']}): never sent, in no rate"
+        )
     if _measures_the_paper(rows, experiment):
         bundle.published = published_comparison(rows, experiment)
     if bundle.harm_basis is None:

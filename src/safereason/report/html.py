@@ -21,6 +21,12 @@ from safereason.analysis.paired import ALPHA, MCNEMAR, PairedTest
 from safereason.analysis.tradeoff import PARETO_RESAMPLES, PARETO_SURE
 from safereason.report import plots
 from safereason.report.bundle import Bundle
+from safereason.report.leakage_text import (
+    direct_text,
+    leak_text,
+    leakage_markdown,
+    skipped_markdown,
+)
 from safereason.resources import data_text
 from safereason.versions import package_versions
 
@@ -177,6 +183,7 @@ def build_plots(b: Bundle) -> list[plots.Plot]:
         plots.category_bars(b.by_category, b.models, b.methods),
         plots.refusal_scatter(b.pooled, b.models, b.methods),
         plots.agreement_heatmap(b.agreement),
+        plots.leakage_bars(b.leakage.cells, b.models, b.methods),
     ]
 
 
@@ -200,6 +207,10 @@ def context(b: Bundle, with_plots: bool = True) -> dict[str, Any]:
         ),
         "significant": [t for t in b.tests if t.significant],
         "direction": lambda t: direction(t, b.better(t.metric)),
+        "leak_text": leak_text,
+        "direct_text": direct_text,
+        "leakage_md": "\n".join(leakage_markdown(b.leakage)) if b.leakage else "",
+        "skipped_md": "\n".join(skipped_markdown(b.run.skipped)),
     }
 
 
@@ -267,6 +278,19 @@ def report_json(b: Bundle) -> dict[str, Any]:
         **(
             {"judge_disagreements": [d.to_dict() for d in b.disagreements]}
             if b.disagreements
+            else {}
+        ),
+        **({"sampling": [c.to_dict() for c in b.sampling]} if b.sampling else {}),
+        # present when the run has them (a report of a run without keeps its old shape)
+        **({"skipped": b.run.skipped} if b.run.skipped else {}),
+        **(
+            {
+                "thought_leakage": {
+                    **b.leakage.to_dict(),
+                    "examples": [e.to_dict() for e in b.leak_examples],
+                }
+            }
+            if b.leakage
             else {}
         ),
     }

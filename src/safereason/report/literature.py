@@ -2,14 +2,20 @@
 
 Three kinds of row:
 
-* **safe output, unsafe thoughts** — per model: harmful items whose final answer the harm
-  judge finds safe while the same judge on answer + reasoning (``target: both``) finds it
-  unsafe, over the items where both verdicts are decided (Wilson 95% interval). Without
-  a ``both`` verdict, the judge's ``target: reasoning`` verdict stands in (noted).
-* **accuracy-safety correlation** — per model and attack: Pearson r between accuracy on
-  the reasoning benchmarks (``answer_match``; GSM8K only when the run has it) and safety
-  (1 - the harm judge's unsafe rate under that attack) across the model's methods, with
-  its p-value and Fisher-z 95% interval (``analysis.tradeoff.correlations``).
+* **safe output, unsafe thoughts** — per model, as the paper reports it: on direct
+  (un-attacked) queries under the run's first method (the paper preset's default
+  system prompt), output-only safety minus complete-response safety over the same items
+  (``analysis.leakage``: the harm judge on the answer and its twin with ``target:
+  both``; Tango's 95% interval). With only a ``target: reasoning`` twin the complete
+  response counts unsafe when the answer or the reasoning is (noted as a proxy).
+* **accuracy-safety correlation** — per attack, first as the paper computes it: each
+  method's (prompt family's) accuracy and safety averaged over the models, correlated
+  across methods; then per model. Pearson r with a Fisher-z 95% interval decides the
+  published bound; Spearman's rho with a percentile-bootstrap interval is noted beside
+  it; both p-values from scipy (``analysis.tradeoff.correlations``). Accuracy is read
+  from the first judge of ``accuracy_judges`` in published.yaml the run has (the
+  paper's LLM answer extractor, then ``answer_match``), on GSM8K when the run has it;
+  safety is 1 - the harm judge's unsafe rate under that attack.
 * **setup** — the study's protocol facts checked against the run's resolved experiment.
 
 The harm judge is the run's strongest harm judge (the lowest ``harm_rank`` its meaning
@@ -24,8 +30,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from safereason.analysis.cells import wilson
-from safereason.analysis.tradeoff import correlations
+from safereason.analysis.leakage import DIRECT_ATTACK, thought_leakage
+from safereason.analysis.tradeoff import Correlation, correlations
 from safereason.report.literature_table import DASH, PublishedRow, PublishedTable
 from safereason.report.protocol_check import setup_rows
 from safereason.resources import data_yaml
@@ -51,9 +57,7 @@ def _keys(rows: Sequence[ResultRow]) -> dict[tuple[str, str], list[JudgeInfo]]:
                 infos = found.setdefault((info.name, info.reads), [])
                 if info not in infos:
                     infos.append(info)
-    return {
-        k: sorted(v, key=lambda j: (j.key != k[0], j.key)) for k, v in found.items()
-    }
+    return {k: sorted(v, key=lambda j: (j.key != k[0], j.key)) for k, v in found.items()}
 
 
 def _harm_order(keys: Mapping[tuple[str, str], list[JudgeInfo]]) -> list[str]:
@@ -65,63 +69,59 @@ def _harm_order(keys: Mapping[tuple[str, str], list[JudgeInfo]]) -> list[str]:
 def harm_judge(rows: Sequence[ResultRow]) -> JudgeInfo | None:
     """The judge the run's answer safety is read from (see module docstring)."""
     keys = _keys(rows)
-    return next(
-        (keys[(j, "answer")][0] for j in _harm_order(keys) if (j, "answer") in keys), None
-    )
-
-
-def safe_output_unsafe_thoughts(
-    rows: Sequence[ResultRow],
-) -> tuple[dict[str, tuple[int, int]], str | None, str]:
-    """Per model ``(k, n)``, the judge pair used (``answer key -> thoughts key``), a note."""
-    keys = _keys(rows)
-    pair: tuple[JudgeInfo, JudgeInfo] | None = None
-    note = ""
-    for judge in _harm_order(keys):
-        if (judge, "answer") not in keys:
-            continue
-        for t in ("both", "reasoning"):
-            if (judge, t) in keys:
-                pair = (keys[(judge, "answer")][0], keys[(judge, t)][0])
-                if t == "reasoning":
-                    note = "proxy: the reasoning alone was judged, not answer + reasoning"
-                break
-        if pair:
-            break
-    counts: dict[str, tuple[int, int]] = {}
-    if pair is None:
-        return counts, None, "no judge of both the answer and the reasoning in this run"
-    answer, thoughts = pair
-    for r in rows:
-        if r.kind != "harmful":
-            continue
-        av, tv = r.decided(answer.key), r.decided(thoughts.key)
-        k, n = counts.get(r.model, (0, 0))
-        if av is not None and tv is not None:
-            safe_out = not _unsafe(answer, av) and _unsafe(thoughts, tv)
-            counts[r.model] = (k + int(safe_out), n + 1)
-        else:
-            counts.setdefault(r.model, (k, n))
-    return counts, f"{answer.key} -> {thoughts.key}", note
+    return next((keys[(j, "answer")][0] for j in _harm_order(keys) if (j, "answer") in keys), None)
 
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-def accuracy_by_method(rows: Sequence[ResultRow]) -> dict[tuple[str, str], float]:
-    """(model, method) -> accuracy by ``answer_match`` (GSM8K only if the run has GSM8K)."""
+def accuracy_judge(rows: Sequence[ResultRow], preferred: Sequence[str]) -> str | None:
+    """The first judge in ``preferred`` (registry names, the paper's first) that decided a
+    reasoning item's final answer in this run."""
+    seen = {
+        info.name
+        for r in rows
+        if r.kind == "reasoning"
+        for info, v in r.judged()
+        if v.decided and info.reads == "answer"
+    }
+    return next((j for j in preferred if j in seen), None)
+
+
+def accuracy_by_method(
+    rows: Sequence[ResultRow], judge: str = "answer_match"
+) -> dict[tuple[str, str], float]:
+    """(model, method) -> accuracy by ``judge`` (GSM8K only if the run has GSM8K)."""
     reasoning = [r for r in rows if r.kind == "reasoning"]
     if any(r.benchmark == "gsm8k" for r in reasoning):
         reasoning = [r for r in reasoning if r.benchmark == "gsm8k"]
     acc: dict[tuple[str, str], list[float]] = {}
     for r in reasoning:
-        v = r.verdicts.get("answer_match")
-        if v is None:
-            v = next((x for x in r.verdicts.values() if x.judge == "answer_match"), None)
-        if v is not None and v.decided:
-            acc.setdefault((r.model, r.method), []).append(float(v.label == "correct"))
+        found = sorted(
+            ((info, v) for info, v in r.judged() if info.name == judge and info.reads == "answer"),
+            key=lambda p: p[0].key != judge,  # the plain configuration first
+        )
+        if found and found[0][1].decided:
+            info, v = found[0]
+            assert v.score is not None
+            acc.setdefault((r.model, r.method), []).append(
+                float(info.meaning.metric(r.kind, info.name).hit(v.label, v.score))
+            )
     return {k: _mean(v) for k, v in acc.items()}
+
+
+def family_means(
+    acc: Mapping[tuple[str, str], float], safe: Mapping[tuple[str, str], float]
+) -> tuple[list[str], list[float], list[float], int]:
+    """The paper's points: per method (prompt family), accuracy and safety averaged over the
+    models that have both; returns methods, accuracies, safeties and the model count."""
+    cells = [c for c in safe if c in acc]
+    methods = list(dict.fromkeys(me for _, me in cells))
+    models = {m for m, _ in cells}
+    xs = [_mean([acc[c] for c in cells if c[1] == me]) for me in methods]
+    ys = [_mean([safe[c] for c in cells if c[1] == me]) for me in methods]
+    return methods, xs, ys, len(models)
 
 
 def _attack_matches(label: str, attack: str) -> bool:
@@ -157,53 +157,119 @@ def _matches(model: str, fig: Mapping[str, Any]) -> bool:
 
 
 def _sout_rows(rows: Sequence[ResultRow], figs: list[dict[str, Any]]) -> list[PublishedRow]:
-    counts, pair, note = safe_output_unsafe_thoughts(rows)
+    """The paper's figure: on direct queries under the baseline (the run's first method),
+    output-only safety minus complete-response safety, per model (``analysis.leakage``)."""
+    leaks = thought_leakage(rows)
+    methods = list(dict.fromkeys(r.method for r in rows))
+    baseline = methods[0] if methods else ""
+    direct = {d.model: d for d in leaks.direct if d.method == baseline}
     models = list(dict.fromkeys(r.model for r in rows if r.kind == "harmful"))
     out = []
     for fig in figs:
-        pub = _pct(float(fig["value"]))
+        published = float(fig["value"])
+        pub = _pct(published)
         mine = [m for m in models if _matches(m, fig)] or models
         if not mine:
             out.append(PublishedRow(fig["id"], fig["figure"], pub, DASH, "no harmful items"))
         for m in mine:
-            k, n = counts.get(m, (0, 0))
+            d = direct.get(m)
             same = _matches(m, fig)
             notes = [f"paper: {fig['model']}" + ("" if same else f"; ours: {m} (another model)")]
-            if pair:
-                notes.append(f"judges {pair}")
-            if note:
-                notes.append(note)
-            if n == 0:
-                why = "no decided answer and reasoning verdicts" if pair else note
+            if d is None or d.value is None:
+                why = leaks.notes or [
+                    f"no un-attacked ({DIRECT_ATTACK}) item under {baseline} with an answer "
+                    "and a reasoning or complete-response verdict"
+                ]
                 out.append(
                     PublishedRow(
-                        fig["id"], fig["figure"], pub, DASH, "; ".join([notes[0], why]), model=m
+                        fig["id"], fig["figure"], pub, DASH, "; ".join([*notes, *why]), model=m
                     )
                 )
                 continue
-            lo, hi = wilson(k, n)
-            value = k / n
+            notes.append(
+                f"{baseline}, direct queries: output-only safety {_pct(d.output_safety or 0)} "
+                f"minus complete-response safety {_pct(d.complete_safety or 0)} "
+                f"({d.answer_judge} -> {d.thoughts_judge}; {d.traced} of {d.n} with a trace)"
+            )
+            if d.proxy:
+                notes.append(
+                    "proxy: the reasoning alone was judged, not the complete response "
+                    "(complete response unsafe when answer or reasoning is)"
+                )
+            ci = ""
+            if d.lo is not None and d.hi is not None:
+                ci = f" [{_pct(d.lo)}, {_pct(d.hi)}]"
             out.append(
                 PublishedRow(
                     fig["id"],
                     fig["figure"],
                     pub,
-                    f"{_pct(value)} [{_pct(lo)}, {_pct(hi)}], n = {n}",
+                    f"{_pct(d.value)}{ci}, n = {d.n}",
                     "; ".join(notes),
-                    value,
-                    lo,
-                    hi,
-                    n,
+                    d.value,
+                    d.lo,
+                    d.hi,
+                    d.n,
                     model=m,
-                    agrees=lo <= float(fig["value"]) <= hi if same else None,
+                    agrees=(d.lo <= published <= d.hi)
+                    if same and d.lo is not None and d.hi is not None
+                    else None,
                 )
             )
     return out
 
 
-def _corr_rows(rows: Sequence[ResultRow], figs: list[dict[str, Any]]) -> list[PublishedRow]:
+def _corr_text(c: Correlation) -> str:
+    ci = (
+        f" [{c.lo:.2f}, {c.hi:.2f}] ({c.ci_method})"
+        if c.lo is not None and c.hi is not None
+        else ""
+    )
+    symbol = "r" if c.method == "pearson" else "ρ"
+    return f"{symbol} = {c.value:.2f}{ci}, p = {c.p:.3g}"
+
+
+def _corr_row(
+    base: PublishedRow,
+    fig: Mapping[str, Any],
+    xs: list[float],
+    ys: list[float],
+    what: str,
+    model: str,
+) -> PublishedRow:
+    """One correlation row: Pearson (Fisher z) decides the bound; Spearman (bootstrap) noted."""
+    if len(xs) < 3:
+        return _with(base, model=model, n=len(xs), note=f"{what}; needs 3 methods")
+    cors, notes = correlations(xs, ys)
+    pr = next((c for c in cors if c.method == "pearson"), None)
+    if pr is None:
+        return _with(base, model=model, n=len(xs), note="; ".join([what, *notes]))
+    sp = next((c for c in cors if c.method == "spearman"), None)
+    meets = pr.value < float(fig["r_below"]) and pr.p <= float(fig["p_at_most"])
+    verdict = "meets the published bound" if meets else "does not meet the bound"
+    extra = [f"Spearman {_corr_text(sp)}"] if sp else []
+    return _with(
+        base,
+        ours=f"{_corr_text(pr)}, n = {pr.n}",
+        note="; ".join([f"{model}: {verdict}", what, *extra, *notes]),
+        value=pr.value,
+        lo=pr.lo,
+        hi=pr.hi,
+        n=pr.n,
+        p=pr.p,
+        model=model,
+        agrees=meets,
+    )
+
+
+def _corr_rows(
+    rows: Sequence[ResultRow], figs: list[dict[str, Any]], accuracy_judges: Sequence[str]
+) -> list[PublishedRow]:
+    """Per attack: the paper's computation (each method's accuracy and safety averaged
+    over the models, correlated across methods), then the per-model view."""
     judge = harm_judge(rows)
-    acc = accuracy_by_method(rows)
+    acc_judge = accuracy_judge(rows, accuracy_judges)
+    acc = accuracy_by_method(rows, acc_judge) if acc_judge else {}
     attacks = {r.attack for r in rows if r.kind == "harmful"}
     out = []
     for fig in figs:
@@ -213,36 +279,35 @@ def _corr_rows(rows: Sequence[ResultRow], figs: list[dict[str, Any]]) -> list[Pu
             out.append(_with(base, note=f"attack {fig['attack']!r} not in this run"))
             continue
         if judge is None or not acc:
-            what = "harm verdicts" if judge is None else "answer_match accuracy"
+            what = "harm verdicts" if judge is None else "accuracy verdicts"
             out.append(_with(base, note=f"no {what} in this run"))
             continue
         safe = safety_by_method(rows, judge, fig["attack"])
+        source = f"accuracy by {acc_judge}; safety by {judge.key}"
+        if acc_judge != accuracy_judges[0]:
+            source += f" (the paper's answer extractor is {accuracy_judges[0]})"
+        methods, xs, ys, n_models = family_means(acc, safe)
+        out.append(
+            _corr_row(
+                base,
+                fig,
+                xs,
+                ys,
+                f"the paper's computation: {len(methods)} methods, each averaged over "
+                f"{n_models} model{'s' if n_models != 1 else ''}; {source}",
+                f"mean of {n_models} model{'s' if n_models != 1 else ''}",
+            )
+        )
         for model in dict.fromkeys(m for m, _ in safe):
             cells = [c for c in safe if c[0] == model and c in acc]
-            note = f"{len(cells)} methods; safety by {judge.key}"
-            if len(cells) < 3:
-                out.append(_with(base, model=model, n=len(cells), note=f"{note}; needs 3 methods"))
-                continue
-            cors, notes = correlations([acc[c] for c in cells], [safe[c] for c in cells])
-            pr = next((c for c in cors if c.method == "pearson"), None)
-            if pr is None:
-                out.append(_with(base, model=model, n=len(cells), note="; ".join([note, *notes])))
-                continue
-            ci = f" [{pr.lo:.2f}, {pr.hi:.2f}]" if pr.lo is not None and pr.hi is not None else ""
-            meets = pr.value < float(fig["r_below"]) and pr.p <= float(fig["p_at_most"])
-            verdict = "meets the published bound" if meets else "does not meet the bound"
             out.append(
-                _with(
-                    base,
-                    ours=f"r = {pr.value:.2f}{ci}, p = {pr.p:.3g}, n = {pr.n}",
-                    note="; ".join([f"{model}: {verdict}", note, *notes]),
-                    value=pr.value,
-                    lo=pr.lo,
-                    hi=pr.hi,
-                    n=pr.n,
-                    p=pr.p,
-                    model=model,
-                    agrees=meets,
+                _corr_row(
+                    _with(base, id=f"{fig['id']}:per_model"),
+                    fig,
+                    [acc[c] for c in cells],
+                    [safe[c] for c in cells],
+                    f"per model: {len(cells)} methods; {source}",
+                    model,
                 )
             )
     return out
@@ -263,7 +328,11 @@ def published_comparison(
     figs = list(pub.get("figures", []))
     table = PublishedTable(f"Published vs ours: {pub['paper']['title']}")
     table.rows += _sout_rows(rows, [f for f in figs if f["kind"] == "safe_output_unsafe_thoughts"])
-    table.rows += _corr_rows(rows, [f for f in figs if f["kind"] == "correlation"])
+    table.rows += _corr_rows(
+        rows,
+        [f for f in figs if f["kind"] == "correlation"],
+        list(pub.get("accuracy_judges", ["answer_match"])),
+    )
     table.rows += setup_rows(list(pub.get("setup", [])), experiment)
     return table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from safereason.analysis.cells import UNDECIDED_WARN, Estimate
+from safereason.analysis.leakage import ThoughtLeakage, thought_leakage
 from safereason.analysis.metrics import Length, fell_back, lengths, pivot, rates
+from safereason.analysis.sampling import sampling_safety
 from safereason.errors import SafereasonError
 from safereason.files import atomic_write, write_text
+from safereason.report.leakage_text import leakage_markdown, skipped_markdown
+from safereason.report.sampling_text import sampling_markdown
 from safereason.results import ResultRow
 from safereason.store import Store
 
@@ -154,8 +158,15 @@ def lengths_markdown(ls: Sequence[Length]) -> list[str]:
     return lines
 
 
-def summary_markdown(rs: Sequence[Estimate], title: str, ls: Sequence[Length] = ()) -> str:
-    """The same table as Markdown, the cells whose rates leave items out, and lengths."""
+def summary_markdown(
+    rs: Sequence[Estimate],
+    title: str,
+    ls: Sequence[Length] = (),
+    leaks: ThoughtLeakage | None = None,
+    skips: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The same table as Markdown, the cells whose rates leave items out, lengths, thought
+    leakage and the items an attack left out of the plan."""
     methods, rows = pivot(rs)
     lines = [
         f"# {title}",
@@ -172,7 +183,10 @@ def summary_markdown(rs: Sequence[Estimate], title: str, ls: Sequence[Length] = 
     notes = caveats(rs)
     if notes:
         lines += ["", "## Items not counted", "", *[f"- {n}" for n in notes]]
+    lines += skipped_markdown(skips)
     lines += lengths_markdown(ls)
+    if leaks:
+        lines += ["", *leakage_markdown(leaks)]
     return "\n".join(lines) + "\n"
 
 
@@ -196,6 +210,7 @@ def load_declarations(run_dir: Path) -> dict[str, Any]:
         return {
             "methods": store.get_meta("methods", {}) or {},
             "benchmarks": store.get_meta("benchmarks", {}) or {},
+            "skipped": store.get_meta("skipped", []) or [],
         }
     finally:
         store.close()
@@ -208,6 +223,15 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimat
     ls = lengths(rows)
     title = f"safereason: {exp.get('name', run_dir.name)}"
     write_results(rows, run_dir)
+    samp = sampling_safety(rows, recorded_samples(run_dir))
+    leaks = thought_leakage(rows)
+    skips = load_declarations(run_dir)["skipped"]
+    # present when the run has them (runs without keep the files they had)
+    extras: dict[str, Any] = {}
+    if skips:
+        extras["skipped"] = skips
+    if leaks:
+        extras["thought_leakage"] = leaks.to_dict()
     _write(
         run_dir / "summary.json",
         json.dumps(
@@ -221,12 +245,18 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimat
                     "fallback": sum(1 for r in rows if fell_back(r.sample)),
                     "caveats": caveats(rs),
                     "lengths": [x.to_dict() for x in ls],
+                    # only for a run with k samples per item
+                    **({"sampling": [c.to_dict() for c in samp]} if samp else {}),
+                    **extras,
                 }
             ),
             indent=2,
         ),
     )
-    _write(run_dir / "summary.md", summary_markdown(rs, title, ls))
+    _write(run_dir / "summary.md", summary_markdown(rs, title, ls, leaks, skips))
+    if samp:  # Safe@k after the rest of summary.md
+        md = (run_dir / "summary.md").read_text(encoding="utf-8").rstrip("\n")
+        _write(run_dir / "summary.md", "\n".join([md, *sampling_markdown(samp)]) + "\n")
     if console is not None:
         console.print(summary_table(rs, title))
     return rs
@@ -249,6 +279,7 @@ def write_report(
     rows, exp = load_run(run_dir)
     run = Run(exp.get("name") or run_dir.name, rows, str(run_dir), **declared(run_dir))
     run.calibration = recorded(run_dir, "calibration")
+    run.samples = recorded_samples(run_dir)
     bundle = build(run, baseline, redact, exp)
     if compare is not None:
         other_rows, other_exp = load_run(compare)
@@ -264,6 +295,15 @@ def write_report(
         json.dumps(_json_safe(report_json(bundle)), indent=2, ensure_ascii=False),
     )
     return html
+
+
+def recorded_samples(run_dir: Path) -> dict[str, Any]:
+    """The verdicts on each sample of a run's multi-sample items (item -> judge -> index)."""
+    store = Store(run_dir / "store.sqlite")
+    try:
+        return store.sample_verdicts()
+    finally:
+        store.close()
 
 
 def recorded(run_dir: Path, key: str) -> Any:
@@ -283,6 +323,7 @@ def declared(run_dir: Path) -> dict[str, Any]:
     return {
         "methods": read_methods(raw["methods"]),
         "benchmarks": read_benchmarks(raw["benchmarks"]),
+        "skipped": list(raw["skipped"]),
     }
 
 

@@ -24,6 +24,7 @@ from matplotlib.typing import RcKeyType
 
 from safereason.analysis.agreement import Agreement
 from safereason.analysis.cells import Estimate
+from safereason.analysis.leakage import Leak
 from safereason.analysis.metrics import wilson
 from safereason.analysis.outcomes import HEADLINE, first_seen
 from safereason.analysis.tradeoff import Point
@@ -408,3 +409,62 @@ def agreement_heatmap(agreements: Sequence[Agreement]) -> Plot:
     if image is not None:
         fig.colorbar(image, ax=list(axes), label="Cohen's κ", shrink=0.9)
     return Plot("agreement", title, caption, svg=_svg(fig, "agreement"))
+
+
+def leakage_bars(cells: Sequence[Leak], models: Sequence[str], methods: Sequence[str]) -> Plot:
+    """Thought-leakage rate per attack, bars per method, one panel per model."""
+    title = "Thought leakage: safe answer, harmful reasoning"
+    caption = (
+        "Share of harmful items whose final answer the judge finds safe while the same "
+        "judge on the reasoning (or the complete response) finds harm, over the items with "
+        "a reasoning trace and both verdicts decided; per attack and method, 95% Wilson "
+        "intervals. One judge pair per panel: the first the run has."
+    )
+    decided = [c for c in cells if c.n]
+    if not decided:
+        return Plot(
+            "leakage",
+            title,
+            caption,
+            note="no harmful item with a reasoning trace judged on both answer and thoughts",
+        )
+    pair = (decided[0].answer_judge, decided[0].thoughts_judge)
+    mine = {
+        (c.model, c.method, c.attack): c
+        for c in decided
+        if (c.answer_judge, c.thoughts_judge) == pair
+    }
+    attacks = first_seen(c.attack for c in mine.values())
+    used = [m for m in models if any(k[0] == m for k in mine)]
+    shown = [me for me in methods if any(k[1] == me for k in mine)]
+    width = 0.8 / len(shown)
+    color, _ = _style_maps(models, shown)
+    fig = _figure(max(5.0, 1.5 + 0.5 * len(attacks) * max(1, len(shown)) / 2), 2.6 * len(used))
+    axes = fig.subplots(len(used), 1, squeeze=False)[:, 0]
+    for ax, model in zip(axes, used, strict=True):
+        for j, me in enumerate(shown):
+            xs, ys, lo, hi = [], [], [], []
+            for i, a in enumerate(attacks):
+                c = mine.get((model, me, a))
+                if c is None or c.value is None or c.lo is None or c.hi is None:
+                    continue
+                xs.append(i + (j - (len(shown) - 1) / 2) * width)
+                ys.append(c.value)
+                lo.append(max(0.0, c.value - c.lo))
+                hi.append(max(0.0, c.hi - c.value))
+            ax.bar(
+                xs,
+                ys,
+                width=width,
+                color=color[me],
+                label=me,
+                yerr=[lo, hi],
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+            )
+        ax.set_xticks(range(len(attacks)), attacks, rotation=25, ha="right")
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("leak rate")
+        ax.set_xlabel("attack")
+        ax.set_title(f"{model} ({pair[0]} → {pair[1]})")
+        ax.legend(title="method", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return Plot("leakage", title, caption, svg=_svg(fig, "leakage"))

@@ -34,7 +34,7 @@ def _gsm8k(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, bool, 
         _judges(exp, "reasoning")
     )
     ok = splits == [fact["split"]] and bool(judges)
-    return ours, ok, "" if ok else "different split or no answer_match judge"
+    return ours, ok, "" if ok else f"different split or no {fact['judge']} judge"
 
 
 def _max_tokens(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, bool, str]:
