@@ -229,6 +229,7 @@ FIXTURE_OPTIONS: dict[str, dict[str, Any]] = {
         "xstest": "xstest_prompts.csv",
         "local": "local_prompts.csv",
         "trustllm_privacy": "trustllm_privacy_awareness.json",
+        "canary_extraction": "canary_mixture.json",
     }.items()
 }
 
