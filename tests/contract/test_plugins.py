@@ -229,7 +229,6 @@ FIXTURE_OPTIONS: dict[str, dict[str, Any]] = {
         "xstest": "xstest_prompts.csv",
         "local": "local_prompts.csv",
         "trustllm_privacy": "trustllm_privacy_awareness.json",
-        "canary_extraction": "canary_mixture.json",
     }.items()
 }
 
