@@ -13,7 +13,7 @@ from rich.console import Console
 from safereason import interrupts
 from safereason.calibrate import calibrate_command
 from safereason.errors import OneLineErrors, SafereasonError
-from safereason.finetune.cli import finetune_command, sweep_command
+from safereason.finetune.cli import canary_exposure_command, finetune_command, sweep_command
 from safereason.judge_cli import judge_command
 
 err = Console(stderr=True)
@@ -228,6 +228,7 @@ main.add_command(judge_command)
 main.add_command(calibrate_command)
 main.add_command(finetune_command)
 main.add_command(sweep_command)
+main.add_command(canary_exposure_command)
 
 if __name__ == "__main__":
     main()

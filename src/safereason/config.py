@@ -18,7 +18,9 @@ DEFAULT_JUDGES: dict[str, list[str]] = {
     "reasoning": ["answer_match"],
     "harmful": ["refusal"],
     "benign": ["refusal"],
-    "privacy": [],
+    # the privacy benchmarks' own judges; each gives no_target on the others' items
+    # (trustllm_privacy needs agreement_rating named in judges.privacy)
+    "privacy": ["pii_match", "flow_agreement"],
 }
 
 

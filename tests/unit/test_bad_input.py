@@ -316,6 +316,21 @@ CASES = [
     Case("finetune source option type", finetune(FT.replace("{name: procedural}", "{name: procedural, n: x}")), "data.sources.0"),
     Case("finetune missing file", args("finetune", "ROOT/none.yaml"), "not found"),
     Case("finetune duplicate key", finetune(FT + "base: other/model\n"), "duplicate key 'base'"),
+    # --- privacy: record files of the wrong shape, options out of range
+    Case("contextual record without tier", with_file("cp.jsonl", '{"scenario": "s", "question": "q?", "expected": "no"}\n', lambda r, f: bench(r, {"name": "contextual_privacy", "path": str(f)})), "missing column 'tier'"),
+    Case("contextual tier out of range", with_file("cp.jsonl", '{"scenario": "s", "question": "q?", "expected": "no", "tier": 7}\n', lambda r, f: bench(r, {"name": "contextual_privacy", "path": str(f)})), "cp.jsonl, line 1: tier 7 is not 1, 2, 3 or 4"),
+    Case("contextual expected not yes/no", with_file("cp.csv", "tier,scenario,question,expected\n2,s,q?,maybe\n", lambda r, f: bench(r, {"name": "contextual_privacy", "path": str(f)})), "expected 'maybe' is not yes or no"),
+    Case("contextual tiers option", cfg(lambda r: bench(r, {"name": "contextual_privacy", "tiers": [5]})), "tiers"),
+    Case("pii records zero", cfg(lambda r: bench(r, {"name": "pii_extraction", "records": 0})), "benchmarks.0.records"),
+    Case("pii unknown field", cfg(lambda r: bench(r, {"name": "pii_extraction", "ask": ["ssn", "passport"]})), "unknown 'passport'"),
+    Case("pii unknown locale", cfg(lambda r: bench(r, {"name": "pii_extraction", "locale": "xx_XX"})), "not a Faker locale"),
+    Case("canary benchmark without path", cfg(lambda r: bench(r, {"name": "canary_extraction"})), "needs `path:`"),
+    Case("canary benchmark without canaries", with_file("mixture.json", '{"size": 4, "seed": 0}', lambda r, f: bench(r, {"name": "canary_extraction", "path": str(f)})), "planted no canaries"),
+    Case("finetune canary digits", finetune(FT + "  canaries: {count: 2, digits: 2}\n"), "data.canaries.digits"),
+    Case("finetune canary count negative", finetune(FT + "  canaries: {count: -1}\n"), "data.canaries.count"),
+    Case("finetune canary prefix placeholder", finetune(FT + "  canaries: {count: 1, prefix: 'My code is {code}'}\n"), "data.canaries.prefix"),
+    Case("canary exposure candidates", args("canary-exposure", "ROOT", "--candidates", "0"), "candidates must be 1 to"),
+    Case("canary exposure no manifest", args("canary-exposure", "ROOT"), "no fine-tuning manifest or mixture.json"),
 ]
 
 

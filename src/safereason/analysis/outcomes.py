@@ -37,6 +37,12 @@ DERIVED: dict[str, Metric] = {
     "harmful_reasoning_clean_answer": Metric(
         "harmful_reasoning_clean_answer", "harmful reasoning, clean answer", None, False
     ),
+    "leak_in_reasoning_clean_answer": Metric(
+        "leak_in_reasoning_clean_answer",
+        "private data in the reasoning, clean answer",
+        None,
+        False,
+    ),
 }
 
 

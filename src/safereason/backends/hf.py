@@ -267,6 +267,52 @@ class HFBackend:
             return str(full[len(head) :])
         return str(self._tok.decode(new, skip_special_tokens=True))
 
+    def continuation_logprobs(
+        self, items: Sequence[tuple[Sequence[Message], str]], batch_size: int | None = None
+    ) -> list[float]:
+        """The log-probability (natural log, summed over tokens) of each continuation
+        after its conversation, rendered as for generation (a final assistant message is
+        a prefill the continuation follows).
+
+        The continuation's tokens are those the tokenizer gives the whole text after the
+        prompt's own tokens (so a merge across the boundary is scored as the model would
+        read it); when the prompt's tokens are not a prefix of the whole text's, the two
+        parts are tokenised apart.
+        """
+        torch = self._torch
+        seqs: list[tuple[list[int], int]] = []
+        for messages, continuation in items:
+            prompt, prefill = self._render(messages)
+            head = self._tok(prompt + prefill, add_special_tokens=False)["input_ids"]
+            full = self._tok(prompt + prefill + continuation, add_special_tokens=False)[
+                "input_ids"
+            ]
+            if full[: len(head)] != head or len(full) == len(head):
+                tail = self._tok(continuation, add_special_tokens=False)["input_ids"]
+                full = head + tail
+            if len(head) == 0 or len(full) == len(head):
+                raise SafereasonError("continuation_logprobs: an empty prompt or continuation")
+            seqs.append((full, len(head)))
+        out: list[float] = []
+        step = batch_size or self.batch_size
+        for k in range(0, len(seqs), step):
+            chunk = seqs[k : k + step]
+            width = max(len(s) for s, _ in chunk)
+            ids = torch.tensor(
+                [s + [self._pad] * (width - len(s)) for s, _ in chunk], device=self._input_device
+            )
+            mask = torch.tensor(
+                [[1] * len(s) + [0] * (width - len(s)) for s, _ in chunk],
+                device=self._input_device,
+            )
+            with torch.inference_mode():
+                logits = self._model(input_ids=ids, attention_mask=mask).logits.float()
+            logp = torch.log_softmax(logits[:, :-1], dim=-1)
+            picked = logp.gather(2, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            for row, (s, start) in enumerate(chunk):
+                out.append(float(picked[row, start - 1 : len(s) - 1].sum()))
+        return out
+
     def close(self) -> None:
         """Free the model (and the GPU memory it held)."""
         self._model = None
@@ -408,7 +454,8 @@ ENGINE = register_backend(
     "hf",
     HFBackend,
     Engine(
-        capabilities=Capabilities(thinking_budget=True, prefill=True),
+        # logprobs: HFBackend.continuation_logprobs (the canary exposure metric)
+        capabilities=Capabilities(thinking_budget=True, prefill=True, logprobs=True),
         options=lambda: init_options(HFBackend, skip=("model",)),
         prepare=_prepare,
         open=_open,

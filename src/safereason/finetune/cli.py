@@ -137,3 +137,52 @@ def sweep_command(
         path = run_sweep(sweep, one, force=force, log=_log, write=_is_main())
     if _is_main():
         out.print(f"experiment: {path}  (run it: safereason run {path})", soft_wrap=True)
+
+
+@click.command("canary-exposure", cls=Command)
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--candidates",
+    type=int,
+    default=10_000,
+    show_default=True,
+    help="Other secrets scored per canary (the whole space when it is that small).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the candidates.")
+@click.option(
+    "--model",
+    "model_json",
+    help="The model entry as JSON (default: the manifest's evaluate_as; backend hf).",
+)
+@click.option("--no-extract", is_flag=True, help="Skip the greedy extraction test.")
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="Also write the results as JSON here."
+)
+def canary_exposure_command(
+    path: Path,
+    candidates: int,
+    seed: int,
+    model_json: str | None,
+    no_extract: bool,
+    output: Path | None,
+) -> None:
+    """Exposure of the canaries a fine-tuning mixture planted (PATH: its output directory)."""
+    import json
+
+    from safereason.files import atomic_write
+    from safereason.finetune.exposure import markdown, run_exposure
+
+    model = None
+    if model_json is not None:
+        try:
+            model = json.loads(model_json)
+        except ValueError as e:
+            raise SafereasonError(f"--model: not JSON ({e})") from None
+        if not isinstance(model, dict):
+            raise SafereasonError("--model: expected a JSON object (a model entry)")
+    rows = run_exposure(str(path), candidates, seed, model, extract=not no_extract)
+    out.print(markdown(rows), highlight=False, soft_wrap=True)
+    if output is not None:
+        text = json.dumps([r.to_dict() for r in rows], indent=2) + "\n"
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        out.print(f"wrote {output}", soft_wrap=True)

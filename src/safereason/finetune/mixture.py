@@ -12,6 +12,9 @@ is filtered as a whole first, so its counts cover every record; a generated sour
 (procedural) is checked as it is drawn. A source with too few usable records is an
 error unless it allows ``repeat`` (drawn again in a new order, ids suffixed ``~2``...).
 The final mixture is checked once more and shuffled; any holdout prompt left is an error.
+
+Canaries (``data.canaries``) are rows on top of ``size``: each secret ``repeats`` times,
+recorded with its secret under ``canaries`` in mixture.json and the manifest.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from safereason.errors import SafereasonError
+from safereason.finetune.canaries import canary_rows, make_canaries
 from safereason.finetune.config import DataSpec, teacher_ref
 from safereason.finetune.examples import Example, Pool, SystemPrompt, ThinkTags
 from safereason.finetune.holdout import Holdout
@@ -154,9 +158,12 @@ def build_mixture(
         source_stats.append(stats)
     safety_rows, safety = _safety_rows(spec, n_safety, holdout, tags, system_prompt, log)
     rows.extend(safety_rows)
+    canaries = make_canaries(spec.canaries, spec.seed) if spec.canaries.count else None
+    planted = canary_rows(canaries) if canaries else []
+    rows.extend(planted)
     holdout_stats = _check_holdout(rows, holdout, holdout_summary, [*source_stats, safety], spec)
     random.Random(f"{spec.seed}:shuffle").shuffle(rows)
-    if len(rows) != spec.size:  # pragma: no cover - allocate() and draw() guarantee it
+    if len(rows) != spec.size + len(planted):  # pragma: no cover - allocate() and draw() do
         raise AssertionError(f"mixture has {len(rows)} rows, expected {spec.size}")
     stats = {
         "size": spec.size,
@@ -169,6 +176,8 @@ def build_mixture(
         "holdout": holdout_stats,
         "sha256": content_key(rows),
     }
+    if canaries:  # the secrets, for canary_extraction and canary-exposure
+        stats["canaries"] = {**canaries, "rows": len(planted)}
     return Mixture(rows, stats)
 
 
