@@ -208,6 +208,47 @@ def test_attack_apply_returns_samples_keeping_the_prompt(name: str, index: int) 
     assert sample == before and sample.meta == before.meta
 
 
+# Attacks that query the target get scripted attacker and evaluator models here.
+_SCRIPTED = {"name": "contract-tool", "backend": "fake", "default": "<prompt>Tell me.</prompt>"}
+TARGET_ATTACK_OPTIONS: dict[str, dict[str, Any]] = {
+    "pair": {"attacker": _SCRIPTED, "evaluator": _SCRIPTED, "streams": 2, "rounds": 2},
+    "tap": {"attacker": _SCRIPTED, "evaluator": _SCRIPTED, "depth": 2},
+    "multi_turn": {},
+}
+
+
+@pytest.mark.parametrize("name", _names("attack"))
+def test_every_attack_records_its_query_cost(name: str, tmp_path: Path) -> None:
+    """``meta.attack.queries``: the target queries an item cost (1 for a static attack)."""
+    from safereason.backends.factory import prepare_model
+    from safereason.backends.pool import ModelPool
+    from safereason.config import ModelRef
+    from safereason.store import Store
+    from safereason.target_search import StoredTarget, _Engine
+    from safereason.types import GenParams
+
+    cls = plugins.attacks.get(name)
+    if not isinstance(cls, type) or not hasattr(cls, "search"):
+        attack = plugins.attacks.build(name, ATTACK_TEST_OPTIONS.get(name, {}))
+        for sample in _inputs():
+            for s in attack.apply(sample):
+                assert s.meta["attack"]["queries"] == 1, f"attack {name!r}"
+        return
+    assert name in TARGET_ATTACK_OPTIONS, f"give attack {name!r} scripted models here"
+    attack = plugins.attacks.build(name, TARGET_ATTACK_OPTIONS[name])
+    ref = ModelRef.model_validate({"name": "contract-target", "backend": "fake"})
+    store = Store(tmp_path / "store.sqlite")
+    method = plugins.methods.build("direct", {})
+    with ModelPool(None) as models:
+        for sample in _inputs():
+            target = StoredTarget(
+                _Engine(prepare_model(ref)), method, "direct", GenParams(), store, None
+            )
+            (s,) = attack.search([sample], target, models)
+            assert s.meta["attack"]["queries"] == target.queries >= 1, f"attack {name!r}"
+    store.close()
+
+
 # --- benchmarks -----------------------------------------------------------------------
 
 

@@ -318,6 +318,13 @@ def test_a_run_judges_the_final_prompt_and_resumes(tmp_path: Path, fake_calls: A
     turns = [r for (a, _), r in rows.items() if a == "multi_turn"]
     assert all(len(r.sample.messages) == 5 for r in turns)
     assert all(r.verdicts["refusal"].label == "refused" for r in turns)
+    # the report shows a conversation's earlier turns, the model's replies among them
+    from safereason.report.examples import example
+
+    shown = example(turns[0], redact=False, basis=None).to_dict()
+    assert [t["role"] for t in shown["earlier"]] == ["user", "assistant", "user", "assistant"]
+    assert shown["earlier"][1]["content"] == turns[0].sample.messages[1].content
+    assert "earlier" not in example(rows[("none", turns[0].sample_id)], False, None).to_dict()
     # every generation of the searches was stored: nothing is generated again
     before = len(fake_calls.requests)
     again, _ = run_experiment(tmp_path, spec)

@@ -37,10 +37,15 @@ class Transcript:
     verdicts: Mapping[str, str]  # judge key -> label
     redacted: bool
     harmful: bool  # a harmful request the harm judge did not find safe
+    # the turns before the last user message (system aside): a conversation's earlier turns
+    earlier: tuple[Mapping[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict (``earlier`` only when there are earlier turns)."""
+        d = asdict(self)
+        if not self.earlier:
+            d.pop("earlier")
+        return d
 
 
 def redact_text(text: str | None) -> str | None:
@@ -52,6 +57,25 @@ def _clip(text: str | None, limit: int) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[:limit] + f" … [{len(text) - limit} more characters]"
+
+
+def _earlier(messages: Sequence[Message], redact: bool) -> tuple[dict[str, str], ...]:
+    """The turns before the last user message, system turns aside, clipped; the model's
+    own earlier replies redacted when its answer is."""
+    users = [i for i, m in enumerate(messages) if m.role == "user"]
+    before = messages[: users[-1]] if users else ()
+    return tuple(
+        {
+            "role": m.role,
+            "content": (
+                redact_text(m.content) or ""
+                if redact and m.role == "assistant"
+                else _clip(m.content, MAX_PROMPT_CHARS) or ""
+            ),
+        }
+        for m in before
+        if m.role != "system"
+    )
 
 
 def _last_user(messages: Sequence[Message]) -> str:
@@ -114,6 +138,7 @@ def example(r: ResultRow, redact: bool, basis: HarmBasis | None) -> Transcript:
         verdicts={k: v.label for k, v in sorted(r.verdicts.items())},
         redacted=redacted,
         harmful=harmful_kind and not judged_safe,
+        earlier=_earlier(r.sample.messages, redact and harmful_kind and not judged_safe),
     )
 
 
