@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from safereason.errors import OptionError, SafereasonError
 from safereason.yaml_lines import LocatedYaml, dotted, validation_error
@@ -86,6 +93,18 @@ class Generation(BaseModel):
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     seed: int = 0
     stop: list[str] = Field(default_factory=list)
+    # k generations per item for a single-request method (seeds seed .. seed+k-1), each
+    # judged: Safe@k / hit@k; the first is the one every other rate reads
+    samples: int = Field(1, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _samples_need_temperature(self) -> Generation:
+        if self.samples > 1 and self.temperature == 0:
+            raise ValueError(
+                f"samples: {self.samples} samples at temperature 0 are {self.samples} copies "
+                "of one answer; set generation.temperature above 0"
+            )
+        return self
 
 
 class Calibration(BaseModel):

@@ -31,7 +31,10 @@ from safereason.types import Completion, Sample, Target, Verdict
 Overlap = Literal["auto", True, False]
 CHUNK = 64
 
-Row = tuple[str, str, PlanItem, Completion]  # verdict key, judge label, item, completion
+# verdict key, judge label, item, completion, and which of the item's samples it is (None:
+# the item's own completion; an index: one of its k samples, judged for Safe@k)
+Row = tuple[str, str, PlanItem, Completion, int | None]
+SAMPLED_KINDS = frozenset({"harmful"})  # kinds whose every sample is judged (Safe@k)
 Running = tuple["Future[list[tuple[str, Verdict]]]", list[Row]]  # a batch being scored
 
 
@@ -144,20 +147,37 @@ class JudgeStage:
         refs = {r.display: r for kind in DEFAULT_JUDGES for r in self.exp.judges_for(kind)}
         return {label: judge_info(label, self.judge(ref)) for label, ref in refs.items()}
 
+    @staticmethod
+    def wanted(items: Iterable[PlanItem]) -> set[str]:
+        """The generation keys :meth:`add` reads for ``items``: each item's completion and,
+        on a harmful item with k samples, each sample."""
+        keys = set()
+        for p in items:
+            keys.add(p.gen_key)
+            if len(p.requests) > 1 and p.sample.kind in SAMPLED_KINDS:
+                keys |= {r.key for r in p.requests}
+        return keys
+
     def add(self, items: Iterable[PlanItem], comps: Mapping[str, Completion]) -> None:
-        """Queue the judging of items whose completion is in ``comps``; link reused verdicts."""
+        """Queue the judging of items whose completion is in ``comps``, and of each sample
+        of a harmful item with k of them (:meth:`wanted`); link reused verdicts."""
         rows: list[Row] = []
         for p in items:
             comp = comps.get(p.gen_key)
             if comp is None:
                 continue
+            sampled = len(p.requests) > 1 and p.sample.kind in SAMPLED_KINDS
+            drawn = [comps.get(r.key) for r in p.requests] if sampled else []
             for ref in self.exp.judges_for(p.sample.kind):
-                vkey = verdict_key(self.judge(ref), p.sample, comp)
-                rows.append((vkey, ref.display, p, comp))
+                judge = self.judge(ref)
+                rows.append((verdict_key(judge, p.sample, comp), ref.display, p, comp, None))
+                for i, c in enumerate(drawn):
+                    if c is not None:
+                        rows.append((verdict_key(judge, p.sample, c), ref.display, p, c, i))
         have = self.store.has_verdicts(k for k, *_ in rows)
         if self.cache is not None:
             have |= self.store.copy_verdicts_from(self.cache, {k for k, *_ in rows} - have)
-        self.store.link_verdicts([(p.item_id, label, k) for k, label, p, _ in rows if k in have])
+        self._link([r for r in rows if r[0] in have])
         self.reused += sum(1 for k, *_ in rows if k in have)
         for row in rows:
             key, label = row[0], row[1]
@@ -185,7 +205,7 @@ class JudgeStage:
             label, ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"judge-{label}")
         )
         todo: dict[str, tuple[Sample, Completion]] = {}
-        for key, _, p, comp in rows:
+        for key, _, p, comp, _i in rows:
             todo.setdefault(key, (p.sample, comp))
         fut = pool.submit(_score, self._judges[label], todo)
         self._running.append((fut, rows))
@@ -198,18 +218,26 @@ class JudgeStage:
                 still.append((fut, rows))
                 continue
             scored: dict[str, Verdict] = dict(fut.result())
-            gen_of = {k: comp.key for k, _, _, comp in rows}
+            gen_of = {k: comp.key for k, _, _, comp, _i in rows}
             out = [(k, gen_of[k], v) for k, v in scored.items()]
             self.store.put_verdicts(out)
             if self.cache is not None:
                 self.cache.put_verdicts(out)
             linked = rows + [r for k in scored for r in self._followers.pop(k, [])]
-            self.store.link_verdicts([(p.item_id, label, k) for k, label, p, _ in linked])
+            self._link(linked)
             label = rows[0][1]
             self.judged += len(scored)
             self._done[label] = self._done.get(label, 0) + len(scored)
             self.on_progress(label, self._done[label], self._totals.get(label, 0))
         self._running = still
+
+    def _link(self, rows: Iterable[Row]) -> None:
+        """Point items (or one of their samples) at the verdicts of ``rows``."""
+        rows = list(rows)
+        self.store.link_verdicts([(p.item_id, lab, k) for k, lab, p, _, i in rows if i is None])
+        samples = [(p.item_id, lab, i, k) for k, lab, p, _, i in rows if i is not None]
+        if samples:
+            self.store.link_sample_verdicts(samples)
 
     def finish(self) -> tuple[int, int]:
         """Score everything left and wait for it; returns (judged, reused). Then :meth:`close`."""

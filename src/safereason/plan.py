@@ -131,7 +131,10 @@ def plan_size(exp: Experiment, samples: dict[str, int] | None = None) -> tuple[i
     per_model = 0
     parts = []
     methods = [plugins.methods.build(m.name, m.options) for m in exp.methods]
-    n_samples = sum(max(1, int(getattr(m, "n_samples", 1))) for m in methods)
+    n_samples = sum(
+        own if (own := int(getattr(m, "n_samples", 1))) > 1 else exp.generation.samples
+        for m in methods
+    )
     for ref in exp.benchmarks:
         if samples is not None:
             n: int | None = samples[ref.display]
@@ -212,7 +215,10 @@ def build_plan(
                         )
                         for p in request_params(method, per_bench[bench_label], s)
                     )
-                    gen_key = reqs[0].key if len(reqs) == 1 else aggregate_key(method, reqs)
+                    voted = len(reqs) > 1  # a method's own k samples, aggregated (a vote)
+                    if not voted and exp.generation.samples > 1:
+                        reqs = resampled(reqs[0], exp.generation.samples, model.identity, applied)
+                    gen_key = aggregate_key(method, reqs) if voted else reqs[0].key
                     item_id = content_key(
                         [model.label, mref.display, bench_label, attack_label, s.id]
                     )
@@ -226,7 +232,7 @@ def build_plan(
                             applied,
                             reqs,
                             gen_key,
-                            method if len(reqs) > 1 else None,
+                            method if voted else None,
                         )
                     )
     return items
@@ -261,6 +267,17 @@ def generation_params(exp: Experiment) -> dict[str, GenParams]:
         b.display: replace(base, max_tokens=b.max_tokens) if b.max_tokens else base
         for b in exp.benchmarks
     }
+
+
+def resampled(first: Request, k: int, identity: Any, sample: Sample) -> tuple[Request, ...]:
+    """``first`` and k - 1 more draws of it (the experiment's ``samples: k``): draw i carries
+    its index in the key and seed + i, so each is a generation of its own, stored, cached
+    and resumed under its own key."""
+    out = [first]
+    for i in range(1, k):
+        p = replace(first.params, seed=first.params.seed + i, sample=i)
+        out.append(replace(first, key=generation_key(identity, sample, p), params=p))
+    return tuple(out)
 
 
 def aggregate_key(method: Any, reqs: tuple[Request, ...]) -> str:

@@ -177,6 +177,7 @@ class Runner:
                     highlight=False,
                     soft_wrap=True,
                 )
+            store.keep_samples({p.item_id: len(p.requests) for p in plan}, infos)
             store.set_meta("judges", {k: j.to_dict() for k, j in infos.items()})
             store.set_meta("methods", methods_manifest(self.exp))
             kinds = {b: [s.kind for _, s in rows] for b, rows in samples.items()}
@@ -332,7 +333,7 @@ class Runner:
         """Items whose generations are all stored: combine multi-sample ones, queue judging."""
         if items:
             aggregate(items, store)
-            stage.add(items, store.completions({p.gen_key for p in items}))
+            stage.add(items, store.completions(stage.wanted(items)))
 
     def _generate(
         self,
@@ -446,7 +447,7 @@ class Readiness:
 
 def aggregate(plan: Sequence[PlanItem], store: Store) -> int:
     """Combine multi-sample items (e.g. self-consistency votes) into one stored completion."""
-    multi = [p for p in plan if len(p.requests) > 1]
+    multi = [p for p in plan if p.method_impl is not None]
     done = store.has_generations({p.gen_key for p in multi})
     rows = []
     for p in multi:

@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS item_verdicts (
   item_id TEXT NOT NULL, judge TEXT NOT NULL, verdict_key TEXT NOT NULL,
   PRIMARY KEY (item_id, judge));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sample_verdicts (
+  item_id TEXT NOT NULL, judge TEXT NOT NULL, idx INTEGER NOT NULL, verdict_key TEXT NOT NULL,
+  PRIMARY KEY (item_id, judge, idx));
 CREATE TABLE IF NOT EXISTS errors (
   key TEXT PRIMARY KEY, model TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
   created REAL NOT NULL);
@@ -69,6 +72,7 @@ COLUMNS = {
     ],
     "item_verdicts": ["item_id", "judge", "verdict_key"],
     "meta": ["key", "value"],
+    "sample_verdicts": ["item_id", "judge", "idx", "verdict_key"],
     "errors": ["key", "model", "reason", "detail", "created"],
 }
 
@@ -306,6 +310,41 @@ class Store:
         """Point (item_id, judge) at an existing verdict key."""
         with self._tx() as db:
             db.executemany("INSERT OR REPLACE INTO item_verdicts VALUES (?,?,?)", links)
+
+    @_guarded
+    def link_sample_verdicts(self, links: Sequence[tuple[str, str, int, str]]) -> None:
+        """Point (item_id, judge, sample index) at an existing verdict key: the verdict on
+        one of an item's k samples (Safe@k)."""
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO sample_verdicts VALUES (?,?,?,?)", links)
+
+    @_guarded
+    def keep_samples(self, counts: dict[str, int], judges: Iterable[str]) -> None:
+        """Drop per-sample verdict links of items not in ``counts`` (item id -> samples per
+        item), of sample indices at or past an item's count, and of judges not listed."""
+        labels = sorted(set(judges))
+        rows = self._db.execute("SELECT item_id, judge, idx FROM sample_verdicts").fetchall()
+        stale = [
+            (i, j, x) for i, j, x in rows if x >= counts.get(i, 0) or counts.get(i, 0) < 2
+        ] + [(i, j, x) for i, j, x in rows if j not in labels]
+        if stale:
+            with self._tx() as db:
+                db.executemany(
+                    "DELETE FROM sample_verdicts WHERE item_id=? AND judge=? AND idx=?", stale
+                )
+
+    @_guarded
+    def sample_verdicts(self) -> dict[str, dict[str, dict[int, Verdict]]]:
+        """Verdicts on each sample of the run's multi-sample items: item -> judge -> index."""
+        out: dict[str, dict[str, dict[int, Verdict]]] = {}
+        for item_id, judge, idx, v in self._db.execute(
+            "SELECT s.item_id, s.judge, s.idx, v.verdict FROM sample_verdicts s"
+            " JOIN verdicts v ON v.key = s.verdict_key"
+        ):
+            out.setdefault(item_id, {}).setdefault(judge, {})[int(idx)] = Verdict.from_dict(
+                json.loads(v)
+            )
+        return out
 
     # plan items and manifest ---------------------------------------------------------
     @_guarded

@@ -107,6 +107,9 @@ class GenParams:
     seed: int = 0
     stop: tuple[str, ...] = ()
     thinking_budget: int | None = None
+    # which of k draws of one request this is (the experiment's generation.samples); None
+    # for the first, so a one-sample run's keys stay as they were
+    sample: int | None = None
 
 
 @dataclass(frozen=True)

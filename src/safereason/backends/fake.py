@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 class FakeBackend:
     """Answers each request with the first scripted reply whose regex matches its prompt.
 
-    ``rules`` is a list of ``{"match": regex, "reply": text}``; ``{n}``-style fields are
-    not expanded. ``calls`` counts requests actually generated (to test caching).
+    ``rules`` is a list of ``{"match": regex, "reply": text}``, optionally with ``"seed":
+    "N"`` (the rule answers only requests of that seed, as a sampled draw differs);
+    ``{n}``-style fields are not expanded. ``calls`` counts requests actually generated
+    (to test caching).
 
     Faults, as real engines have them: with ``n_ctx`` a prompt of more words than that
     does not fit (an ``error: ...`` completion, as llama.cpp's context window gives), and
@@ -46,7 +48,13 @@ class FakeBackend:
         for r in requests:
             prompt = "\n".join(m.content for m in r.messages)
             reply = next(
-                (x["reply"] for x in self.rules if re.search(x["match"], prompt)), self.default
+                (
+                    x["reply"]
+                    for x in self.rules
+                    if re.search(x["match"], prompt)
+                    and x.get("seed", str(r.params.seed)) == str(r.params.seed)
+                ),
+                self.default,
             )
             if self.delay_s:
                 time.sleep(self.delay_s)

@@ -39,6 +39,7 @@ from safereason.analysis.outcomes import (
 )
 from safereason.analysis.paired import ALPHA, PairedTest, against_baseline
 from safereason.analysis.privacy import PrivacyCorrelation, privacy_correlations
+from safereason.analysis.sampling import CellSampling, sampling_safety
 from safereason.analysis.tradeoff import Tradeoff, tradeoff
 from safereason.errors import SafereasonError
 from safereason.meaning import BenchmarkMeaning, MethodMeaning, Metric
@@ -61,6 +62,8 @@ class Run:
     benchmarks: dict[str, dict[str, BenchmarkMeaning]] = field(default_factory=dict)
     # the judges' scores on hand labels (meta.calibration; None: the run named none)
     calibration: dict[str, Any] | None = None
+    # verdicts on each of k samples per item (item -> judge -> index; empty: one sample)
+    samples: dict[str, Any] = field(default_factory=dict)
     # samples an attack left out of the plan, per benchmark and attack (meta.skipped)
     skipped: list[dict[str, Any]] = field(default_factory=list)
 
@@ -100,6 +103,7 @@ class Bundle:
     corrected: list[CorrectedRate] = field(default_factory=list)
     low_agreement: set[tuple[str, str, str, str, str, str]] = field(default_factory=set)
     disagreements: list[Disagreement] = field(default_factory=list)
+    sampling: list[CellSampling] = field(default_factory=list)  # Safe@k, hit@k
     leakage: ThoughtLeakage = field(default_factory=ThoughtLeakage)
     leak_examples: list[Transcript] = field(default_factory=list)
 
@@ -216,6 +220,7 @@ def build(
         method_notes=_method_notes(run, methods),
     )
     _judge_trust(bundle, redact)
+    bundle.sampling = sampling_safety(rows, run.samples)
     bundle.leakage = thought_leakage(rows)
     by_id = {r.item_id: r for r in rows}
     bundle.leak_examples = [

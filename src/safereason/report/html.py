@@ -280,6 +280,7 @@ def report_json(b: Bundle) -> dict[str, Any]:
             if b.disagreements
             else {}
         ),
+        **({"sampling": [c.to_dict() for c in b.sampling]} if b.sampling else {}),
         # present when the run has them (a report of a run without keeps its old shape)
         **({"skipped": b.run.skipped} if b.run.skipped else {}),
         **(

@@ -15,9 +15,11 @@ from rich.table import Table
 from safereason.analysis.cells import UNDECIDED_WARN, Estimate
 from safereason.analysis.leakage import ThoughtLeakage, thought_leakage
 from safereason.analysis.metrics import Length, fell_back, lengths, pivot, rates
+from safereason.analysis.sampling import sampling_safety
 from safereason.errors import SafereasonError
 from safereason.files import atomic_write, write_text
 from safereason.report.leakage_text import leakage_markdown, skipped_markdown
+from safereason.report.sampling_text import sampling_markdown
 from safereason.results import ResultRow
 from safereason.store import Store
 
@@ -221,6 +223,7 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimat
     ls = lengths(rows)
     title = f"safereason: {exp.get('name', run_dir.name)}"
     write_results(rows, run_dir)
+    samp = sampling_safety(rows, recorded_samples(run_dir))
     leaks = thought_leakage(rows)
     skips = load_declarations(run_dir)["skipped"]
     # present when the run has them (runs without keep the files they had)
@@ -242,6 +245,8 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimat
                     "fallback": sum(1 for r in rows if fell_back(r.sample)),
                     "caveats": caveats(rs),
                     "lengths": [x.to_dict() for x in ls],
+                    # only for a run with k samples per item
+                    **({"sampling": [c.to_dict() for c in samp]} if samp else {}),
                     **extras,
                 }
             ),
@@ -249,6 +254,9 @@ def write_outputs(run_dir: Path, console: Console | None = None) -> list[Estimat
         ),
     )
     _write(run_dir / "summary.md", summary_markdown(rs, title, ls, leaks, skips))
+    if samp:  # Safe@k after the rest of summary.md
+        md = (run_dir / "summary.md").read_text(encoding="utf-8").rstrip("\n")
+        _write(run_dir / "summary.md", "\n".join([md, *sampling_markdown(samp)]) + "\n")
     if console is not None:
         console.print(summary_table(rs, title))
     return rs
@@ -271,6 +279,7 @@ def write_report(
     rows, exp = load_run(run_dir)
     run = Run(exp.get("name") or run_dir.name, rows, str(run_dir), **declared(run_dir))
     run.calibration = recorded(run_dir, "calibration")
+    run.samples = recorded_samples(run_dir)
     bundle = build(run, baseline, redact, exp)
     if compare is not None:
         other_rows, other_exp = load_run(compare)
@@ -286,6 +295,15 @@ def write_report(
         json.dumps(_json_safe(report_json(bundle)), indent=2, ensure_ascii=False),
     )
     return html
+
+
+def recorded_samples(run_dir: Path) -> dict[str, Any]:
+    """The verdicts on each sample of a run's multi-sample items (item -> judge -> index)."""
+    store = Store(run_dir / "store.sqlite")
+    try:
+        return store.sample_verdicts()
+    finally:
+        store.close()
 
 
 def recorded(run_dir: Path, key: str) -> Any:
