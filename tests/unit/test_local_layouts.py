@@ -127,6 +127,13 @@ def test_plain_text_tsv_and_json_arrays_of_strings(tmp_path: Path) -> None:
     assert d.id == "do_not_answer-5" and d.category == "Fraud"
 
 
+def test_a_look_alike_of_a_layout_is_not_taken_for_it(tmp_path: Path) -> None:
+    """prompt/type/label columns whose labels are not XSTest's are the user's own columns."""
+    p = write(tmp_path, "mine.csv", "prompt,type,label\nHow do I hurt someone?,violence,harmful\n")
+    (s,) = load(p)
+    assert (s.kind, s.meta["layout"]) == ("harmful", "columns")
+
+
 def test_kind_and_layout_options(tmp_path: Path) -> None:
     benign = load(DATA / "jbb_benign_behaviors.csv", kind="benign")
     assert {s.kind for s in benign} == {"benign"} and benign[0].id.startswith("jbb-benign-")

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from safereason.benchmarks._datasets import FileBackedSet, Row
-from safereason.benchmarks.benign_sets import XSTest
+from safereason.benchmarks._datasets import FileBackedSet, Row, as_text
+from safereason.benchmarks.benign_sets import XSTEST_LABELS, XSTest
 from safereason.benchmarks.harmful_sets import (
     AdvBench,
     DoNotAnswer,
@@ -70,6 +70,12 @@ class Layout:
 
 def _gsm8k_answers(rows: Sequence[Row]) -> bool:
     return any("####" in str(r.data.get("answer", "")) for r in rows[:20])
+
+
+def _xstest_labels(rows: Sequence[Row]) -> bool:
+    """XSTest's ``label`` is safe or unsafe: a file whose ``label`` says otherwise is not it."""
+    labels = {as_text(r.data.get("label")).casefold() for r in rows} - {""}
+    return labels <= set(XSTEST_LABELS)
 
 
 def _plain(cls: type[FileBackedSet]) -> Callable[[SampleKind | None, str], FileBackedSet]:
@@ -134,6 +140,8 @@ LAYOUTS: tuple[Layout, ...] = (
         "XSTest prompts",
         ("prompt", "type"),
         any_of=("label", "focus", "final_label"),
+        check=_xstest_labels,
+        check_says="labels safe/unsafe",
         loader=_plain(XSTest),
     ),
     Layout(
