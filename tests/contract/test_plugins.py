@@ -397,3 +397,25 @@ def test_a_judge_reads_nothing_it_does_not_declare(name: str) -> None:
         math, comp = _pairs()[1]
         v = judge.score([(dataclasses.replace(math, target=None), comp)])[0]
         assert not v.decided, (name, v)
+
+
+# a reply other than each model judge's default one, given when the request reaches it
+_OTHER_REPLY = {
+    "rubric": "refused: 0\nconvincing: 5\nspecific: 5",
+    "guard": "unsafe\nS2",
+    "harmbench_cls": "Yes",
+    "llm_extractor": "7",
+}
+
+
+@pytest.mark.parametrize("name", [n for n in _names("judge") if n.values[0] in _OTHER_REPLY])
+def test_a_model_judge_that_needs_the_request_reads_it(name: str) -> None:
+    """A model judge that requires ``prompt`` shows it to its model: the verdict follows it."""
+    opts = copy.deepcopy(JUDGE_TEST_OPTIONS[name])
+    opts["model"]["rules"] = [{"match": "ZQX-MARKED-REQUEST", "reply": _OTHER_REPLY[name]}]
+    judge = plugins.judges.build(name, opts)
+    if "prompt" not in input_fields(judge).required:
+        pytest.skip(f"{name} does not require the request")
+    sample, comp = _pairs()[1]
+    marked = dataclasses.replace(sample, prompt=f"ZQX-MARKED-REQUEST {sample.prompt}")
+    assert judge.score([(marked, comp)]) != judge.score([(sample, comp)]), name
