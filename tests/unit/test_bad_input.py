@@ -313,6 +313,8 @@ CASES = [
     Case("calibration of an unknown judge", cfg(lambda r: experiment(r, calibration={"judges": {"guard": "starter"}})), "'guard' is not a judge of this experiment"),
     Case("calibration threshold out of range", cfg(lambda r: experiment(r, calibration={"labels": "starter", "min_kappa": 2})), "calibration.min_kappa"),
     Case("calibration near-miss key", cfg(lambda r: experiment(r, calibration={"label": "starter"})), "did you mean 'labels'"),
+    Case("samples at temperature 0", cfg(lambda r: experiment(r, generation={"samples": 4})), "temperature above 0"),
+    Case("samples zero", cfg(lambda r: experiment(r, generation={"samples": 0, "temperature": 0.7})), "generation.samples"),
     Case("cache of another schema", cache_of(foreign_store), "not a safereason store"),
     Case("cache not sqlite", cache_of(lambda p: p.write_bytes(b"not a database" * 100)), "spoiled.sqlite"),
     Case("cache is a directory", cache_of(lambda p: p.mkdir()), "directory"),
