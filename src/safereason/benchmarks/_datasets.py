@@ -116,7 +116,7 @@ def _read_path(p: Path, split: str | None) -> list[Row]:
         if suffix == ".jsonl":
             return _read_jsonl(p)
         if suffix == ".json":
-            return _read_json(p)
+            return _read_json(p, split)
         if suffix in (".csv", ".tsv"):
             return _read_csv(p, "\t" if suffix == ".tsv" else ",")
         if suffix == ".txt":
@@ -151,8 +151,9 @@ def _read_jsonl(p: Path) -> list[Row]:
     return out
 
 
-def _read_json(p: Path) -> list[Row]:
-    """A JSON array of objects, ``{"<key>": [objects]}``, or JSON lines (``to_json``'s output)."""
+def _read_json(p: Path, split: str | None = None) -> list[Row]:
+    """A JSON array of objects (or strings), ``{"<key>": [objects]}``, ``{"<split>":
+    [objects], ...}`` read at ``split``, or JSON lines (``to_json``'s output)."""
     text = p.read_text(encoding="utf-8-sig")
     try:
         doc = json.loads(text)
@@ -162,9 +163,13 @@ def _read_json(p: Path) -> list[Row]:
         strings = bool(doc) and all(isinstance(x, str) for x in doc)
         return _rows(doc, str(p), "item" if strings else "row")
     if isinstance(doc, dict):
-        tables = [v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        tables = {
+            k: v for k, v in doc.items() if isinstance(v, list) and v and isinstance(v[0], dict)
+        }
         if len(tables) == 1 and len(doc) == 1:
-            return _rows(tables[0], str(p))
+            return _rows(next(iter(tables.values())), str(p))
+        if len(tables) > 1 and split in tables:  # {"train": [...], "test": [...]}
+            return _rows(tables[split], f"{p}[{split}]")
         return [Row(doc, str(p), 1)]  # a single record
     raise SafereasonError(f"{p}: expected a JSON array of objects or JSON lines")
 
@@ -180,7 +185,14 @@ def _read_text(p: Path) -> list[Row]:
 
 
 def _read_csv(p: Path, delimiter: str = ",") -> list[Row]:
+    """A CSV file with a header row; a ``.csv`` whose header has no comma but semicolons
+    (a spreadsheet's export in many locales) or tabs is split at those."""
     with p.open(encoding="utf-8-sig", newline="") as f:
+        if delimiter == ",":
+            header = f.readline()
+            f.seek(0)
+            if "," not in header:
+                delimiter = next((d for d in (";", "\t") if d in header), ",")
         reader = csv.DictReader(f, delimiter=delimiter)
         if not reader.fieldnames:
             raise SafereasonError(f"{p}: empty CSV file (no header row)")
