@@ -322,11 +322,11 @@ class Store:
     def keep_samples(self, counts: dict[str, int], judges: Iterable[str]) -> None:
         """Drop per-sample verdict links of items not in ``counts`` (item id -> samples per
         item), of sample indices at or past an item's count, and of judges not listed."""
-        labels = sorted(set(judges))
+        keep = set(judges)
         rows = self._db.execute("SELECT item_id, judge, idx FROM sample_verdicts").fetchall()
         stale = [
-            (i, j, x) for i, j, x in rows if x >= counts.get(i, 0) or counts.get(i, 0) < 2
-        ] + [(i, j, x) for i, j, x in rows if j not in labels]
+            (i, j, x) for i, j, x in rows if j not in keep or counts.get(i, 0) < 2 or x >= counts[i]
+        ]
         if stale:
             with self._tx() as db:
                 db.executemany(
