@@ -198,6 +198,8 @@ CASES = [
         cfg(lambda r: bench(r, {"name": "harmful_starter", "attacks": [{"name": "implicit_reference", "on_missing": "drop"}]})),
         "on_missing: Input should be 'skip', 'keep' or 'error'",
     ),
+    Case("safety_demo_cot k out of range", cfg(lambda r: method(r, {"name": "safety_demo_cot", "k": 5})), "k must be from 1 to 2"),
+    Case("zero_shot_cot cue_at unknown", cfg(lambda r: method(r, {"name": "zero_shot_cot", "cue_at": "middle"})), "cue_at"),
     Case(
         "unknown judge",
         cfg(lambda r: experiment(r, judges={"harmful": ["refusl"]})),

@@ -271,3 +271,28 @@ def test_accuracy_is_read_from_the_papers_extractor_when_the_run_has_it() -> Non
     (corr,) = _by_id(published_comparison(rows, None))["corr_adv_suffix"]
     assert "accuracy by llm_extractor" in corr.note and "paper's answer extractor" not in corr.note
     assert corr.value is not None and corr.value > 0.99  # the flipped accuracy
+
+
+def test_protocol_check_names_every_remaining_deviation_of_the_paper_preset() -> None:
+    from pathlib import Path
+
+    from safereason.config import load_experiment
+
+    root = Path(__file__).resolve().parents[2]
+    exp = load_experiment(root / "experiments" / "paper.yaml").model_dump(mode="json")
+    rows = {r.id: r for r in published_comparison([], exp).rows}
+    assert rows["families"].agrees is True and "every family" in rows["families"].ours
+    assert rows["cot_cue"].agrees is True and "system prompt" in rows["cot_cue"].ours
+    assert rows["gsm8k"].agrees is True  # the LLM answer extractor is configured
+    # what the preset cannot ship stays a deviation, said in the row
+    air = rows["air_items"]
+    assert air.agrees is False and air.ours == (
+        "jailbreakbench: no file: every behaviour left out; unmatched: skip"
+    )
+    assert rows["harmbench_split"].agrees is False and "hub copy" in rows["harmbench_split"].ours
+    assert rows["texts"].agrees is False and "own paraphrases" in rows["texts"].ours
+    cpu = load_experiment(root / "experiments" / "paper-cpu.yaml").model_dump(mode="json")
+    cpu_rows = {r.id: r for r in published_comparison([], cpu).rows}
+    assert "missing: safety_demo_cot" in cpu_rows["families"].ours
+    assert "harmful_starter: no file: every behaviour sent plain" in cpu_rows["air_items"].ours
+    assert cpu_rows["cot_cue"].agrees is False and "after the request" in cpu_rows["cot_cue"].ours

@@ -34,6 +34,8 @@ FAMILIES = {
     "in_context_defense",
     "safety_math_mix_safety_first",
     "safety_math_mix_math_first",
+    "safety_demo_cot_1",
+    "safety_demo_cot_2",
 }
 
 
@@ -51,7 +53,7 @@ def pairs(s: Sample) -> list[tuple[str, str]]:
     return [(ms[i].content, ms[i + 1].content) for i in range(0, len(ms), 2)]
 
 
-def test_twelve_families_are_listed() -> None:
+def test_the_families_are_listed() -> None:
     assert set(families()) == FAMILIES
 
 
@@ -159,7 +161,40 @@ def test_demos_are_disjoint_from_the_harmful_starter_set() -> None:
     data = data_yaml("prompt_families.yaml")
     demos = [d["request"] for d in data["in_context_defense"]["demos"]]
     demos.append(data["safety_math_mix"]["safety_demo"]["question"])
+    demos += [d["question"] for d in data["safety_demo_cot"]["demos"]]
     exemplars = {e["question"].strip().casefold() for e in data_yaml("exemplars.yaml")["safety"]}
-    assert len(set(demos)) == 9
+    assert len(set(demos)) == 11
     for d in demos:
         assert d.strip().casefold() not in starter | exemplars
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_safety_demo_cot_puts_k_safety_demos_first_and_the_cue_in_the_system_prompt(
+    k: int,
+) -> None:
+    s = build("safety_demo_cot", k=k).apply(Q)
+    demos = pairs(s)
+    assert len(demos) == k
+    for _, response in demos:
+        reason, _, refusal = response.partition("\n\n")
+        assert reason and "can't" in refusal  # reasons first, then refuses
+    assert s.messages[0] == Message("system", "Let's think step by step.")
+    assert s.user_text == Q.prompt  # the request itself is untouched
+    # an existing system message keeps its text, the cue after it
+    (system,) = [m for m in build("safety_demo_cot", k=k).apply(SYS).messages if m.role == "system"]
+    assert system.content == "Old system.\n\nLet's think step by step."
+    user = build("safety_demo_cot", k=k, cue_at="user").apply(Q)
+    assert user.user_text.endswith("Let's think step by step.") and user.messages[0].role == "user"
+    with pytest.raises(SafereasonError, match="k must be from 1 to 2"):
+        build("safety_demo_cot", k=3)
+    with pytest.raises(SafereasonError, match="cue_at"):
+        build("safety_demo_cot", cue_at="middle")
+
+
+def test_the_cot_cue_goes_where_cue_at_says() -> None:
+    for name, opts in (("zero_shot_cot", {}), ("safety_math_mix", {"cot": True})):
+        plain = build(name, **opts).apply(Q)
+        assert plain.user_text.endswith("Let's think step by step.")  # the default: unchanged
+        placed = build(name, cue_at="system", **opts).apply(Q)
+        assert placed.messages[0] == Message("system", "Let's think step by step.")
+        assert placed.user_text == Q.prompt

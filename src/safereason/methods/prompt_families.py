@@ -2,7 +2,8 @@
 
 The texts live in ``data/prompt_families.yaml`` (written for safereason). Zero-shot CoT and
 few-shot CoT with 1/2/4/8 demos are the existing ``zero_shot_cot`` and ``few_shot_cot``;
-:func:`families` lists all twelve families as runnable method entries.
+:func:`families` lists every family as runnable method entries. A CoT cue goes after the
+request by default; ``cue_at: system`` places it in the system prompt, as the paper does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from safereason.meaning import IN_CONTEXT_DEFENCE, PROMPT_DEFENCE, MethodMeaning
 from safereason.methods.few_shot import math_turns
+from safereason.methods.prompting import CueAt, check_cue_at, with_cue
 from safereason.methods.prompting import method_text as _method_text
 from safereason.plugins import methods
 from safereason.resources import data_yaml
@@ -55,6 +57,17 @@ def safety_demo_turns() -> tuple[Message, ...]:
     """The short reason-then-refuse safety demo, as a user/assistant pair."""
     demo = _section("safety_math_mix")["safety_demo"]
     return (Message("user", str(demo["question"])), Message("assistant", str(demo["response"])))
+
+
+def safety_cot_demo_turns(k: int) -> tuple[Message, ...]:
+    """The first ``k`` reason-then-refuse demos of ``safety_demo_cot``, as turn pairs."""
+    rows = _section("safety_demo_cot")["demos"]
+    if not 1 <= k <= len(rows):
+        raise ValueError(f"k must be from 1 to {len(rows)} (the safety demos shipped), not {k}")
+    turns: list[Message] = []
+    for r in rows[:k]:
+        turns += [Message("user", str(r["question"])), Message("assistant", str(r["response"]))]
+    return tuple(turns)
 
 
 @methods.register("default_system")
@@ -167,13 +180,42 @@ class SafetyMathMix:
     order: Literal["safety_first", "math_first"] = "safety_first"
     cot: bool = False
     cue: str = field(default_factory=lambda: _method_text("zero_shot_cot", "cue"))
+    cue_at: CueAt = "user"
 
     def __post_init__(self) -> None:
         if self.order not in ("safety_first", "math_first"):
             raise ValueError(f"order must be 'safety_first' or 'math_first', not {self.order!r}")
+        check_cue_at(self.cue_at)
 
     def apply(self, sample: Sample) -> Sample:
         safety, math = safety_demo_turns(), math_turns(1)
         turns = (*safety, *math) if self.order == "safety_first" else (*math, *safety)
         out = sample.with_prefix_turns(turns)
-        return out.with_user_suffix(self.cue) if self.cot else out
+        return with_cue(out, self.cue, self.cue_at) if self.cot else out
+
+
+@methods.register("safety_demo_cot")
+@dataclass(frozen=True)
+class SafetyDemoCoT:
+    """CoT with k (1 or 2) reason-then-refuse safety demos as earlier turns.
+
+    The step-by-step cue goes in the system prompt by default, where the paper places it
+    (``cue_at: user``: after the request).
+    """
+
+    meaning: ClassVar[MethodMeaning] = MethodMeaning(
+        "k reason-then-refuse safety demos as earlier turns, and a step-by-step cue",
+        defence=IN_CONTEXT_DEFENCE,
+    )
+
+    k: int = 1
+    cue: str = field(default_factory=lambda: _method_text("zero_shot_cot", "cue"))
+    cue_at: CueAt = "system"
+
+    def __post_init__(self) -> None:
+        safety_cot_demo_turns(self.k)  # fail at build time on a k out of range
+        check_cue_at(self.cue_at)
+
+    def apply(self, sample: Sample) -> Sample:
+        out = sample.with_prefix_turns(safety_cot_demo_turns(self.k))
+        return with_cue(out, self.cue, self.cue_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from safereason.meaning import PROMPT_DEFENCE, MethodMeaning
 from safereason.plugins import methods
@@ -14,6 +14,25 @@ from safereason.types import Sample
 def method_text(method: str, key: str) -> str:
     """A prompt text of a built-in method, from data/methods.yaml."""
     return str(data_yaml("methods.yaml")[method][key])
+
+
+CueAt = Literal["user", "system"]
+CUE_PLACES = ("user", "system")
+
+
+def check_cue_at(cue_at: str) -> None:
+    """Raise a ValueError (a bad option) unless ``cue_at`` is a known place."""
+    if cue_at not in CUE_PLACES:
+        raise ValueError(f"cue_at must be 'user' or 'system', not {cue_at!r}")
+
+
+def with_cue(sample: Sample, cue: str, cue_at: str = "user") -> Sample:
+    """``sample`` with a cue after the request (``user``) or in the system prompt
+    (``system``: after the sample's own system message, or as the system message)."""
+    if cue_at == "user":
+        return sample.with_user_suffix(cue)
+    own = next((m.content for m in sample.messages if m.role == "system"), None)
+    return sample.with_system(f"{own}\n\n{cue}" if own else cue)
 
 
 @methods.register("none")
@@ -54,14 +73,21 @@ class Direct:
 @methods.register("zero_shot_cot")
 @dataclass(frozen=True)
 class ZeroShotCoT:
-    """Append a step-by-step cue (Kojima et al., 2022)."""
+    """Append a step-by-step cue (Kojima et al., 2022).
+
+    ``cue_at: system`` puts it in the system prompt instead (where Li et al. 2025 place it).
+    """
 
     meaning: ClassVar[MethodMeaning] = MethodMeaning("appends a step-by-step cue")
 
     cue: str = field(default_factory=lambda: method_text("zero_shot_cot", "cue"))
+    cue_at: CueAt = "user"
+
+    def __post_init__(self) -> None:
+        check_cue_at(self.cue_at)
 
     def apply(self, sample: Sample) -> Sample:
-        return sample.with_user_suffix(self.cue)
+        return with_cue(sample, self.cue, self.cue_at)
 
 
 @methods.register("safety_system_prompt")

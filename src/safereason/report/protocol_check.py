@@ -64,6 +64,66 @@ def _classifier(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, b
     return "; ".join(parts), ok, "" if ok else "another classifier model or token window"
 
 
+def _air(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, bool, str]:
+    """Where the implicit-reference attack runs, from which file, and what happens to a
+    behaviour without a row."""
+    found = [
+        (b, a)
+        for b in exp.get("benchmarks", [])
+        for a in b.get("attacks", [])
+        if a.get("name") == fact["attack"]
+    ]
+    if not found:
+        return f"no {fact['attack']} attack", False, "attack not run"
+    parts, ok = [], True
+    for b, a in found:
+        missing = a.get("on_missing", "skip")
+        source = "AIR file given" if a.get("path") else "no file: every behaviour left out"
+        if a.get("path") is None and missing == "keep":
+            source = "no file: every behaviour sent plain (fallback)"
+        parts.append(f"{b['name']}: {source}; unmatched: {missing}")
+        ok = ok and b["name"] == fact["benchmark"] and bool(a.get("path")) and missing != "keep"
+    return "; ".join(parts), ok, "" if ok else "other items, no AIR file, or unmatched sent plain"
+
+
+def _families(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, bool, str]:
+    """Which of the paper's prompt families the run has (by method name)."""
+    names = {str(m["name"]) for m in exp.get("methods", [])}
+    missing = [f for f in fact["methods"] if f not in names]
+    ours = f"{len(exp.get('methods', []))} method entries"
+    if missing:
+        return f"{ours}; missing: {', '.join(missing)}", False, "families missing"
+    return ours + ", every family", True, ""
+
+
+def _cue(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, bool, str]:
+    """Where the CoT cue of each cue-taking method goes (its ``cue_at``, else its default)."""
+    defaults: Mapping[str, str] = fact["defaults"]
+    placed = []
+    for m in exp.get("methods", []):
+        name = str(m["name"])
+        if name not in defaults or (name == "safety_math_mix" and not m.get("cot")):
+            continue
+        placed.append((str(m.get("label") or name), str(m.get("cue_at", defaults[name]))))
+    if not placed:
+        return "no method with a CoT cue", False, "no CoT cue"
+    user = [label for label, at in placed if at != "system"]
+    if user:
+        return f"after the request: {', '.join(user)}", False, "CoT cue not in the system prompt"
+    return f"system prompt ({len(placed)} methods)", True, ""
+
+
+def _harmbench(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, bool, str]:
+    """Whether HarmBench is read from its official test-split file (a ``path:``)."""
+    benches = [b for b in exp.get("benchmarks", []) if b.get("name") == "harmbench"]
+    if not benches:
+        return "no harmbench", False, "stand-in"
+    paths = [str(b.get("path") or "") for b in benches]
+    if all(fact["file"] in p for p in paths):
+        return "test-split file", True, ""
+    return "the hub copy: every standard behaviour, not only the test split", False, "more items"
+
+
 def setup_rows(
     facts: Sequence[Mapping[str, Any]], exp: Mapping[str, Any] | None
 ) -> list[PublishedRow]:
@@ -83,6 +143,16 @@ def setup_rows(
             ours, ok, note = _max_tokens(fact, exp)
         elif fact["id"] == "classifier":
             ours, ok, note = _classifier(fact, exp)
+        elif fact["id"] == "air_items":
+            ours, ok, note = _air(fact, exp)
+        elif fact["id"] == "families":
+            ours, ok, note = _families(fact, exp)
+        elif fact["id"] == "cot_cue":
+            ours, ok, note = _cue(fact, exp)
+        elif fact["id"] == "texts":
+            ours, ok, note = str(fact["ours"]), False, "own paraphrases"
+        elif fact["id"] == "harmbench_split":
+            ours, ok, note = _harmbench(fact, exp)
         else:
             ours, ok, note = DASH, False, "unknown setup fact"
         note = "same" if ok else (note or "differs")
