@@ -29,6 +29,7 @@ from safereason.calibrate import (
 )
 from safereason.config import DEFAULT_JUDGES, Experiment, PluginRef
 from safereason.errors import SafereasonError
+from safereason.judge_fields import input_fields
 from safereason.meaning import GENERIC, Meaning
 from safereason.store import Store
 from safereason.types import Verdict
@@ -60,10 +61,11 @@ def calibratable(plugin: Any) -> bool:
 def _read(source: str, label: str, name: str, plugin: Any) -> CalibrationSet:
     meaning: Meaning = getattr(type(plugin), "meaning", GENERIC)
     vocab = judge_labels(name, plugin)
+    fields = input_fields(plugin)
     shipped = shipped_set(source, name)
     if shipped is not None:
         with as_file(files("safereason") / "data" / "calibration" / shipped) as path:
-            items, harm = read_labels(path, name, vocab, meaning)
+            items, harm = read_labels(path, name, vocab, meaning, fields)
         where = f"{source} (shipped {shipped})"
     else:
         path = Path(source)
@@ -73,7 +75,7 @@ def _read(source: str, label: str, name: str, plugin: Any) -> CalibrationSet:
                 f"calibration file {source} for judge {label}: {what} (a labelled JSONL, "
                 "or a shipped set: starter, refusal, harm)"
             )
-        items, harm = read_labels(path, name, vocab, meaning)
+        items, harm = read_labels(path, name, vocab, meaning, fields)
         where = source
     gold = HARM_LEVEL if harm else (vocab or HARM_LEVEL)
     return CalibrationSet(label, where, items, harm, tuple(gold))

@@ -111,6 +111,19 @@ def test_calibration_in_the_report(tmp_path: Path) -> None:
         store.close()
 
 
+def test_labels_need_only_what_the_judge_reads(tmp_path: Path) -> None:
+    """The refusal judge reads the response (the prompt only when given): a label file
+    without prompts calibrates it, as `safereason calibrate` does."""
+    labels = labels_file(tmp_path / "labels.jsonl")
+    rows = [json.loads(line) for line in labels.read_text().splitlines()]
+    labels.write_text(
+        "".join(json.dumps({k: v for k, v in r.items() if k != "prompt"}) + "\n" for r in rows)
+    )
+    _, run = run_experiment(tmp_path, spec(tmp_path, calibration=str(labels)), report=True)
+    [cal] = report(run)["calibration"]
+    assert cal["n"] == 22 and cal["accuracy"] == pytest.approx(20 / 22)
+
+
 def test_low_agreement_is_flagged(tmp_path: Path) -> None:
     labels = labels_file(tmp_path / "labels.jsonl")
     cal = {"labels": str(labels), "min_kappa": 0.9}
