@@ -13,8 +13,11 @@ from rich.console import Console
 from safereason import interrupts
 from safereason.calibrate import calibrate_command
 from safereason.errors import OneLineErrors, SafereasonError
+from safereason.export_cli import export_command
 from safereason.finetune.cli import canary_exposure_command, finetune_command, sweep_command
+from safereason.init_cli import init_command
 from safereason.judge_cli import judge_command
+from safereason.tracking import track_run
 
 err = Console(stderr=True)
 # Piped output gets a wide console, so tables are not cut to 80 columns in logs.
@@ -80,8 +83,11 @@ def _execute(exp: Any, out_dir: Path | None, dry_run: bool, progress: bool) -> N
         f"summary: {run_dir}/summary.md; store: {run_dir}/store.sqlite"
     )
     out.print(f"report: {html}", soft_wrap=True)
+    problems = track_run(run_dir, out)  # after the outputs: a tracking failure loses nothing
     if outcome.failed:
         raise SafereasonError(outcome.failure_summary())
+    if problems:
+        raise SafereasonError("; ".join(problems))
 
 
 @main.command()
@@ -183,7 +189,10 @@ def quickstart(
 )
 @click.option("--baseline", help="Method the others are tested against (default: the first).")
 @click.option("--redact", is_flag=True, help="Replace harmful completions in transcripts.")
-def report(run_dir: Path, other: Path | None, baseline: str | None, redact: bool) -> None:
+@click.option("--no-tracking", is_flag=True, help="Do not log to the experiment's `tracking:`.")
+def report(
+    run_dir: Path, other: Path | None, baseline: str | None, redact: bool, no_tracking: bool
+) -> None:
     """Rebuild a run's results, summaries and HTML report from its store."""
     from safereason.judging import record_judges
     from safereason.report.outputs import write_outputs, write_report
@@ -196,6 +205,9 @@ def report(run_dir: Path, other: Path | None, baseline: str | None, redact: bool
     out.print(f"wrote {run_dir}/summary.md, summary.json, results.jsonl, results.parquet")
     out.print(f"wrote {run_dir}/report.md, report.json")
     out.print(f"report: {html}", soft_wrap=True)
+    problems = [] if no_tracking else track_run(run_dir, out)
+    if problems:
+        raise SafereasonError("; ".join(problems))
 
 
 @main.command(name="list")
@@ -228,6 +240,8 @@ main.add_command(judge_command)
 main.add_command(calibrate_command)
 main.add_command(finetune_command)
 main.add_command(sweep_command)
+main.add_command(init_command)
+main.add_command(export_command)
 main.add_command(canary_exposure_command)
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from safereason.errors import OptionError, SafereasonError
+from safereason.tracking import Tracking
 from safereason.yaml_lines import LocatedYaml, dotted, validation_error
 
 # About 2 GB of plan in memory at the ~2 KB a request takes with few-shot prompts.
@@ -130,6 +131,8 @@ class Experiment(BaseModel):
     benchmarks: list[BenchmarkRef] = Field(min_length=1)
     judges: dict[str, list[PluginRef]] = Field(default_factory=dict)
     generation: Generation = Field(default_factory=Generation)
+    # MLflow / Weights & Biases logging of the finished run (tracking.py)
+    tracking: Tracking | None = None
     output_dir: str = "runs"
     cache: str | None = "default"
     batch_size: int | None = Field(None, ge=1)
@@ -211,6 +214,10 @@ def check_plugins(exp: Experiment, doc: LocatedYaml | None = None) -> None:
         except SafereasonError as e:
             raise SafereasonError(f"{where(loc)}: {e}") from None
 
+    if exp.tracking is not None:
+        from safereason.tracking import check_tracking
+
+        attempt(["tracking"], check_tracking, exp.tracking)
     for i, m in enumerate(exp.models):
         attempt(["models", i], check_model, m)
     for i, me in enumerate(exp.methods):
