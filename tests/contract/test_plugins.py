@@ -317,6 +317,7 @@ JUDGE_TEST_OPTIONS: dict[str, dict[str, Any]] = {
     "guard": {"model": {**_FAKE_JUDGE, "default": "safe"}},
     "harmbench_cls": {"model": {**_FAKE_JUDGE, "default": "No"}},
     "llm_extractor": {"model": {**_FAKE_JUDGE, "default": "42"}},
+    "intent": {"model": {**_FAKE_JUDGE, "default": "Verdict: addresses"}},
 }
 
 
@@ -405,6 +406,7 @@ _OTHER_REPLY = {
     "guard": "unsafe\nS2",
     "harmbench_cls": "Yes",
     "llm_extractor": "7",
+    "intent": "Verdict: altered",
 }
 
 
