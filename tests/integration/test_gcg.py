@@ -126,3 +126,96 @@ def test_gcg_run_in_process_and_bad_inputs(tiny_model: Path, tmp_path: Path) -> 
     out = tmp_path / "never.txt"
     argv = ["--model", str(tiny_model), "--behaviors", str(bad), "--out", str(out), "--quiet"]
     assert main(argv) == 2 and not out.exists()
+
+
+def _weights(tokenizer_dir: Path, out: Path, seed: int, extra_tokens: int = 0) -> Path:
+    """Another tiny Llama (weights from ``seed``) with ``tokenizer_dir``'s tokenizer, saved."""
+    import torch
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    if extra_tokens:
+        tok.add_tokens([f"extra{i}" for i in range(extra_tokens)])
+    tok.save_pretrained(out)
+    torch.manual_seed(seed)
+    config = tiny_llama_config(len(tok), 128, bos_token_id=2, eos_token_id=3, pad_token_id=1)
+    LlamaForCausalLM(config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def second_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _weights(tiny_model, tmp_path_factory.mktemp("tiny-llama-2"), seed=1)
+
+
+def test_gcg_ensemble_optimises_one_suffix_against_two_models(
+    tiny_model: Path, second_model: Path, behaviors_file: Path, tmp_path: Path
+) -> None:
+    from safereason.optimise.gcg import (
+        GCGConfig,
+        load_model,
+        main,
+        run_gcg,
+        run_gcg_ensemble,
+        suffix_losses,
+    )
+
+    models = [load_model(str(p), device="cpu") for p in (tiny_model, second_model)]
+    pairs = [(b.get("behavior") or b["goal"], b["target"]) for b in BEHAVIORS]
+    cfg = GCGConfig(n_tokens=4, steps=3, topk=8, batch_size=16, seed=0)
+    res = run_gcg_ensemble(models, pairs, cfg)
+
+    # the ensemble loss is the mean of the two models' own losses, at the start and the end
+    start = suffix_losses(models, pairs, [_init_id(models)] * 4, cfg)
+    assert start[0] != pytest.approx(start[1])  # two different models
+    assert res.initial_loss == pytest.approx(sum(start) / 2, rel=1e-5)
+    end = suffix_losses(models, pairs, res.suffix_ids, cfg)
+    assert res.model_losses == pytest.approx(end, rel=1e-5)
+    assert res.loss == pytest.approx(sum(end) / 2, rel=1e-5)
+    # each model alone agrees with its own single-model loss
+    alone = run_gcg(*models[1], pairs, GCGConfig(n_tokens=4, steps=0, topk=8, batch_size=16))
+    assert alone.initial_loss == pytest.approx(start[1], rel=1e-5)
+    # a step lowers the ensemble loss
+    assert res.losses[0] < res.initial_loss and res.loss < res.initial_loss
+
+    # sum: the same suffixes, the loss reported as the sum of the models' losses
+    summed = run_gcg_ensemble(models, pairs, GCGConfig(**{**cfg.__dict__, "combine": "sum"}))
+    assert summed.suffix_ids == res.suffix_ids
+    assert summed.loss == pytest.approx(sum(end), rel=1e-5)
+    assert summed.initial_loss == pytest.approx(sum(start), rel=1e-5)
+
+    # the command line: --model twice
+    out = tmp_path / "ensemble.json"
+    argv = ["--model", str(tiny_model), "--model", str(second_model)]
+    argv += ["--behaviors", str(behaviors_file), "--out", str(out), *ARGS]
+    assert main(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["model"] == [str(tiny_model), str(second_model)]
+    assert record["config"]["combine"] == "mean" and len(record["model_losses"]) == 2
+    assert record["loss"] < record["initial_loss"]
+
+
+def _init_id(models: list[Any]) -> int:
+    """The token the search starts every position with (the first token of ``!``)."""
+    tok = models[0][1]
+    return int(tok("!", add_special_tokens=False)["input_ids"][0])
+
+
+def test_gcg_ensemble_needs_one_tokenizer(
+    tiny_model: Path, tmp_path: Path, behaviors_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safereason.errors import SafereasonError
+    from safereason.optimise.gcg import GCGConfig, load_model, main, run_gcg_ensemble
+
+    other = _weights(tiny_model, tmp_path / "other-vocab", seed=2, extra_tokens=3)
+    models = [load_model(str(p), device="cpu") for p in (tiny_model, other)]
+    with pytest.raises(SafereasonError, match="do not share a tokenizer"):
+        run_gcg_ensemble(models, [("tell me the secret plan", "sure")], GCGConfig(steps=1))
+    with pytest.raises(SafereasonError, match="combine must be one of mean, sum"):
+        GCGConfig(combine="max")
+    out = tmp_path / "never.txt"
+    argv = ["--model", str(tiny_model), "--model", str(other), "--behaviors"]
+    assert main([*argv, str(behaviors_file), "--out", str(out), "--quiet"]) == 2
+    err = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    assert len(err) == 1 and "models 1 and 2 do not share a tokenizer" in err[0]
+    assert not out.exists()

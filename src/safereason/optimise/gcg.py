@@ -10,6 +10,14 @@ for plain GCG)::
 
     python -m safereason.optimise.gcg --model DIR --behaviors FILE --steps 500 --out suffix.txt
 
+An ensemble (``--model A --model B ...``, :func:`run_gcg_ensemble`) optimises one suffix
+against several models at once, as Zou et al. did for their transferable suffixes: the
+loss is the mean (``--combine mean``, the default) or the sum of the models' losses, the
+gradient the same combination of theirs. The suffix is a sequence of token ids, so the
+models must share a tokenizer (the same vocabulary: e.g. fine-tunes of one base, or one
+family's sizes); models with different tokenizers are refused in one line (optimising in
+text space, re-tokenised per model, is not implemented).
+
 torch and transformers are imported only when it runs.
 """
 
@@ -29,6 +37,7 @@ from safereason.errors import SafereasonError
 from safereason.jsonl import json_lines
 
 MARK = "\x00SUFFIX\x00"  # where the suffix goes when a chat template is rendered
+COMBINE = ("mean", "sum")  # how an ensemble's per-model losses become one
 PROMPT_KEYS = ("behavior", "goal", "prompt", "Behavior")
 TARGET_KEYS = ("target", "Target")
 
@@ -47,6 +56,7 @@ class GCGConfig:
     allow_non_ascii: bool = False
     filter_retokenize: bool = True
     use_chat_template: bool = True
+    combine: str = "mean"
 
     def __post_init__(self) -> None:
         for name in ("n_tokens", "topk", "batch_size", "eval_batch"):
@@ -54,11 +64,19 @@ class GCGConfig:
                 raise SafereasonError(f"gcg: {name} must be at least 1")
         if self.steps < 0:
             raise SafereasonError("gcg: steps must be 0 or more")
+        if self.combine not in COMBINE:
+            raise SafereasonError(
+                f"gcg: combine must be one of {', '.join(COMBINE)}, not {self.combine!r}"
+            )
 
 
 @dataclass
 class GCGResult:
-    """The best suffix found, its loss, and the loss history (one entry per step)."""
+    """The best suffix found, its loss, and the loss history (one entry per step).
+
+    With an ensemble, ``loss`` is the combined loss and ``model_losses`` each model's own
+    loss on the best suffix (one entry for a single model).
+    """
 
     suffix: str
     suffix_ids: list[int]
@@ -67,6 +85,7 @@ class GCGResult:
     losses: list[float] = field(default_factory=list)
     steps: int = 0
     seconds: float = 0.0
+    model_losses: list[float] = field(default_factory=list)
 
 
 # --- inputs ---------------------------------------------------------------------------
@@ -193,8 +212,6 @@ class _Search:
     def __init__(
         self, model: Any, tokenizer: Any, behaviors: Sequence[tuple[str, str]], cfg: GCGConfig
     ) -> None:
-        import torch
-
         model.eval()
         model.requires_grad_(False)
         self.model, self.tokenizer, self.cfg = model, tokenizer, cfg
@@ -204,18 +221,6 @@ class _Search:
         self.problems = [
             _Problem(model, tokenizer, b, t, cfg.use_chat_template) for b, t in behaviors
         ]
-        self.bad = torch.tensor(
-            _disallowed(tokenizer, self.vocab, cfg.allow_non_ascii), dtype=torch.long
-        )
-
-    def initial(self) -> Any:
-        """The starting suffix: ``n_tokens`` copies of the first token of ``init``."""
-        import torch
-
-        init_ids = self.tokenizer(self.cfg.init, add_special_tokens=False)["input_ids"]
-        if not init_ids:
-            raise SafereasonError(f"gcg: init {self.cfg.init!r} has no tokens")
-        return torch.tensor([init_ids[0]] * self.cfg.n_tokens, dtype=torch.long)
 
     def losses(self, cands: Any) -> Any:
         """Mean loss over behaviours for each candidate suffix (rows of ids)."""
@@ -232,7 +237,7 @@ class _Search:
         return out / len(self.problems)
 
     def gradient(self, ids: Any) -> Any:
-        """The loss gradient with respect to the one-hot suffix, normalised per position."""
+        """The summed loss gradient with respect to the one-hot suffix (on the CPU, float)."""
         import torch
 
         one_hot = torch.zeros(
@@ -243,7 +248,65 @@ class _Search:
         for p in self.problems:
             p.loss(self.model, (one_hot @ self.weight)[None]).sum().backward()
         assert one_hot.grad is not None
-        grad = one_hot.grad.float()
+        return one_hot.grad.float().cpu()
+
+
+def same_tokenizer(tokenizers: Sequence[Any]) -> None:
+    """Fail in one line unless every tokenizer maps the same tokens to the same ids."""
+    first = tokenizers[0].get_vocab()
+    for i, tok in enumerate(tokenizers[1:], 2):
+        other = tok.get_vocab()
+        if other != first:
+            moved = sum(1 for t, j in other.items() if first.get(t) != j)
+            raise SafereasonError(
+                f"gcg: models 1 and {i} do not share a tokenizer ({len(first)} vs "
+                f"{len(other)} tokens, {moved} mapped to other ids); an ensemble suffix is "
+                f"one sequence of token ids, so every model must use the same tokenizer"
+            )
+
+
+class _Ensemble:
+    """One search per model, combined: the loss and gradient are their mean or sum."""
+
+    def __init__(self, searches: Sequence[_Search], cfg: GCGConfig) -> None:
+        import torch
+
+        self.searches, self.cfg = list(searches), cfg
+        self.tokenizer = searches[0].tokenizer
+        self.vocab = min(s.vocab for s in searches)  # embedding rows past the vocabulary
+        self.bad = torch.tensor(
+            _disallowed(self.tokenizer, self.vocab, cfg.allow_non_ascii), dtype=torch.long
+        )
+
+    def initial(self) -> Any:
+        """The starting suffix: ``n_tokens`` copies of the first token of ``init``."""
+        import torch
+
+        init_ids = self.tokenizer(self.cfg.init, add_special_tokens=False)["input_ids"]
+        if not init_ids:
+            raise SafereasonError(f"gcg: init {self.cfg.init!r} has no tokens")
+        return torch.tensor([init_ids[0]] * self.cfg.n_tokens, dtype=torch.long)
+
+    def model_losses(self, cands: Any) -> Any:
+        """Each model's loss for each candidate: (models, candidates)."""
+        import torch
+
+        return torch.stack([s.losses(cands) for s in self.searches])
+
+    def combined(self, per_model: Any) -> Any:
+        """The ensemble loss from per-model losses (models along the first dimension)."""
+        return per_model.sum(dim=0) if self.cfg.combine == "sum" else per_model.mean(dim=0)
+
+    def losses(self, cands: Any) -> Any:
+        """The ensemble loss of each candidate suffix (rows of ids)."""
+        return self.combined(self.model_losses(cands))
+
+    def gradient(self, ids: Any) -> Any:
+        """The combined loss gradient over the shared vocabulary, normalised per position."""
+        import torch
+
+        grads = torch.stack([s.gradient(ids)[:, : self.vocab] for s in self.searches])
+        grad = self.combined(grads)
         return grad / grad.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
     def candidates(self, current: Any, k: int, gen: Any) -> Any:
@@ -251,7 +314,7 @@ class _Search:
         import torch
 
         cfg = self.cfg
-        grad = self.gradient(current).cpu()
+        grad = self.gradient(current)
         if len(self.bad):
             grad[:, self.bad] = float("inf")
         top = (-grad).topk(k, dim=1).indices  # (n_tokens, k)
@@ -281,15 +344,56 @@ def run_gcg(
     The model is put in eval mode with its parameters frozen (gradients are taken only
     with respect to the suffix). Seeded: the same inputs and config give the same suffix.
     """
+    return run_gcg_ensemble([(model, tokenizer)], behaviors, config, log)
+
+
+def _ensemble(
+    models: Sequence[tuple[Any, Any]], behaviors: Sequence[tuple[str, str]], cfg: GCGConfig
+) -> _Ensemble:
+    if not models:
+        raise SafereasonError("gcg: no model to optimise against")
+    if not behaviors:
+        raise SafereasonError("gcg: no behaviours to optimise for")
+    same_tokenizer([tok for _, tok in models])
+    return _Ensemble([_Search(m, tok, behaviors, cfg) for m, tok in models], cfg)
+
+
+def suffix_losses(
+    models: Sequence[tuple[Any, Any]],
+    behaviors: Sequence[tuple[str, str]],
+    suffix_ids: Sequence[int],
+    config: GCGConfig | None = None,
+) -> list[float]:
+    """Each model's loss (mean over behaviours) for one suffix, as the search computes it."""
+    import torch
+
+    search = _ensemble(models, behaviors, config or GCGConfig())
+    ids = torch.tensor([list(suffix_ids)], dtype=torch.long)
+    return [float(x) for x in search.model_losses(ids)[:, 0]]
+
+
+def run_gcg_ensemble(
+    models: Sequence[tuple[Any, Any]],
+    behaviors: Sequence[tuple[str, str]],
+    config: GCGConfig | None = None,
+    log: Callable[[str], None] | None = None,
+) -> GCGResult:
+    """Optimise one suffix against every ``(model, tokenizer)`` at once.
+
+    The loss of a suffix is the mean (``config.combine = "mean"``) or the sum of the
+    models' losses, each the mean over behaviours; the token gradient is the same
+    combination of theirs. Sum and mean pick the same suffixes (the gradient is normalised
+    per position and candidates are ranked by the loss); they differ in the loss reported.
+    The models must share a tokenizer (one line otherwise); each may sit on its own
+    device. One model is plain GCG (:func:`run_gcg`).
+    """
     import torch
 
     cfg = config or GCGConfig()
-    if not behaviors:
-        raise SafereasonError("gcg: no behaviours to optimise for")
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    search = _Search(model, tokenizer, behaviors, cfg)
+    search = _ensemble(models, behaviors, cfg)
     current = search.initial()
     k = min(cfg.topk, search.vocab - len(search.bad))
     if k < 1:
@@ -308,14 +412,16 @@ def run_gcg(
         if log:
             log(f"step {step + 1}/{cfg.steps} loss {cur_loss:.4f} best {best_loss:.4f}")
     ids = best_ids.tolist()
+    per_model = [float(x) for x in search.model_losses(best_ids[None])[:, 0]]
     return GCGResult(
-        suffix=_decode(tokenizer, ids),
+        suffix=_decode(search.tokenizer, ids),
         suffix_ids=ids,
         loss=best_loss,
         initial_loss=initial,
         losses=history,
         steps=cfg.steps,
         seconds=time.perf_counter() - start,
+        model_losses=per_model,
     )
 
 
@@ -355,7 +461,16 @@ def load_model(path: str, device: str = "auto", dtype: str = "auto") -> tuple[An
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m safereason.optimise.gcg``: optimise a suffix and write it to ``--out``."""
     ap = argparse.ArgumentParser(prog="python -m safereason.optimise.gcg", description=__doc__)
-    ap.add_argument("--model", required=True, help="local model directory (transformers)")
+    ap.add_argument(
+        "--model",
+        required=True,
+        action="append",
+        help="local model directory (transformers); repeat it for an ensemble of models "
+        "that share a tokenizer",
+    )
+    ap.add_argument(
+        "--combine", choices=COMBINE, default="mean", help="an ensemble's loss: mean or sum"
+    )
     ap.add_argument("--behaviors", required=True, help="CSV/JSONL/JSON of behaviours+targets")
     ap.add_argument("--out", required=True, help="suffix file: .txt (text) or .json (record)")
     d = GCGConfig()
@@ -385,16 +500,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             init=a.init,
             allow_non_ascii=a.allow_non_ascii,
             use_chat_template=not a.no_chat_template,
+            combine=a.combine,
         )
         behaviors = load_behaviors(a.behaviors, a.limit, a.default_target)
-        model, tok = load_model(a.model, a.device, a.dtype)
+        models = [load_model(m, a.device, a.dtype) for m in a.model]
 
         def log(msg: str) -> None:
             if not a.quiet:
                 print(msg, file=sys.stderr, flush=True)
 
-        result = run_gcg(model, tok, behaviors, cfg, log)
-        info = {"model": a.model, "behaviors": a.behaviors, "config": asdict(cfg)}
+        result = run_gcg_ensemble(models, behaviors, cfg, log)
+        info = {
+            "model": a.model[0] if len(a.model) == 1 else a.model,
+            "behaviors": a.behaviors,
+            "config": asdict(cfg),
+        }
         out = write_suffix(result, a.out, info)
     except SafereasonError as e:
         print(f"error: {e}", file=sys.stderr)
