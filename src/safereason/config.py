@@ -141,6 +141,8 @@ class Experiment(BaseModel):
     # before anything is built
     max_requests: int = Field(MAX_REQUESTS, ge=1)
     calibration: Calibration | None = None
+    # a YAML of the paper's own texts (paper_texts.py): they replace the shipped ones
+    paper_texts: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -193,7 +195,15 @@ def parse_experiment(doc: LocatedYaml, overrides: dict[str, Any] | None = None) 
         exp = Experiment.model_validate(data)
     except ValidationError as e:
         raise validation_error(e, doc, model=Experiment) from None
-    check_plugins(exp, doc)
+    from safereason.paper_texts import active, load_paper_texts
+
+    if exp.paper_texts is not None:
+        try:
+            load_paper_texts(exp.paper_texts)
+        except SafereasonError as e:
+            raise SafereasonError(f"{doc.where(['paper_texts'])}: paper_texts: {e}") from None
+    with active(exp.paper_texts):  # the plugins are built with the texts they will use
+        check_plugins(exp, doc)
     return exp
 
 

@@ -23,7 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from safereason import interrupts
+from safereason import interrupts, paper_texts
 from safereason.backends.factory import ModelHandle, open_backend, prepare_model
 from safereason.backends.pool import ModelPool, cache_path
 from safereason.batches import completed_batches
@@ -128,7 +128,8 @@ class Runner:
         # the models used as tools (attackers, judges): one pool for the run, closed once
         pool = ModelPool.for_setting(self.exp.cache, self.run_dir / "store.sqlite")
         try:
-            return self._run(pool, handles, start, dry_run)
+            with paper_texts.active(self.exp.paper_texts):  # the texts the plugins read
+                return self._run(pool, handles, start, dry_run)
         finally:
             pool.close()
 
@@ -183,6 +184,7 @@ class Runner:
             kinds = {b: [s.kind for _, s in rows] for b, rows in samples.items()}
             store.set_meta("benchmarks", benchmarks_manifest(self.exp, kinds))
             store.set_meta("skipped", skips)
+            store.set_meta("texts", paper_texts.manifest(self.exp.paper_texts))
             stored = store.has_generations(unique)
             from_cache = 0
             if cache is not None:

@@ -358,6 +358,15 @@ CASES = [
     Case("finetune canary prefix placeholder", finetune(FT + "  canaries: {count: 1, prefix: 'My code is {code}'}\n"), "data.canaries.prefix"),
     Case("canary exposure candidates", args("canary-exposure", "ROOT", "--candidates", "0"), "candidates must be 1 to"),
     Case("canary exposure no manifest", args("canary-exposure", "ROOT"), "no fine-tuning manifest or mixture.json"),
+    # --- paper_texts: the file of the paper's own texts
+    Case("paper_texts missing file", cfg(lambda r: experiment(r, paper_texts=str(r / "none.yaml"))), "paper_texts: paper_texts"),
+    Case("paper_texts unknown key", with_file("texts.yaml", "system_prompts:\n  helpfull: x\n", lambda r, f: experiment(r, paper_texts=str(f))), "texts.yaml:2: system_prompts.helpfull: unknown key (did you mean 'helpful'"),
+    Case("paper_texts demo half missing", with_file("texts.yaml", "demos:\n  math:\n    - {question: q}\n", lambda r, f: experiment(r, paper_texts=str(f))), "response: required"),
+    Case("paper_texts template without request", with_file("texts.yaml", "attacks:\n  adv_suffix_template: 'Do it{suffix}'\n", lambda r, f: experiment(r, paper_texts=str(f))), "texts.yaml:2: attacks.adv_suffix_template: the template must use {request}"),
+    Case("paper_texts extractor unknown field", with_file("texts.yaml", "answer_extractor: '{problem} {response} \\boxed{x}'\n", lambda r, f: experiment(r, paper_texts=str(f))), "unknown field {x}"),
+    Case("paper_texts not a mapping", with_file("texts.yaml", "- a\n- b\n", lambda r, f: experiment(r, paper_texts=str(f))), "must be a YAML mapping"),
+    Case("paper_texts text a number", with_file("texts.yaml", "cot_cue: 5\n", lambda r, f: experiment(r, paper_texts=str(f))), "texts.yaml:1: cot_cue"),
+    Case("paper_texts fewer demos than k", with_file("texts.yaml", "demos:\n  in_context_defense:\n    - {request: a, refusal: b}\n", lambda r, f: experiment(r, methods=[{"name": "in_context_defense", "k": 2}], paper_texts=str(f))), "k must be from 1 to 1"),
 ]
 
 

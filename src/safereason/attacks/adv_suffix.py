@@ -76,7 +76,10 @@ class AdvSuffix:
 
     def resolved_suffix(self) -> str:
         """The suffix text (read from ``suffix_file`` when given)."""
-        return read_suffix(self.suffix_file) if self.suffix_file else self.suffix.strip()
+        if self.suffix_file:
+            return read_suffix(self.suffix_file)
+        # with neither, the suffix of an experiment's paper_texts file (if it gives one)
+        return self.suffix.strip() or str(section("adv_suffix").get("suffix", "")).strip()
 
     def apply(self, sample: Sample) -> list[Sample]:
         tid, text = resolve_template(
@@ -93,5 +96,13 @@ class AdvSuffix:
                 banned=banned,
             )
         )
-        source = f"file:{self.suffix_file}" if self.suffix_file else "option" if suffix else "none"
+        source = (
+            f"file:{self.suffix_file}"
+            if self.suffix_file
+            else "option"
+            if self.suffix.strip()
+            else "paper_texts"
+            if suffix
+            else "none"
+        )
         return [record(out, self, template=tid, suffix=suffix, suffix_source=source)]

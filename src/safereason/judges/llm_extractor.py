@@ -61,6 +61,14 @@ def parse_extracted(reply: str) -> tuple[str | None, bool]:
     return m.group(0).replace("$", "").replace(",", "").strip(), True
 
 
+def _overlaid_template() -> str:
+    """The active paper texts' extractor template, or "" (the shipped one)."""
+    from safereason.resources import _shipped_yaml
+
+    prompt = str(data_yaml("judges.yaml")["llm_extractor"]["prompt"])
+    return "" if prompt == str(_shipped_yaml("judges.yaml")["llm_extractor"]["prompt"]) else prompt
+
+
 @judges.register("llm_extractor")
 @dataclass(frozen=True)
 class LLMExtractor(ModelBackedJudge):
@@ -78,14 +86,16 @@ class LLMExtractor(ModelBackedJudge):
     max_tokens: int = 32
     max_chars: int = 12000
     version: int = 1
+    # the extractor's prompt, with {problem} and {response}: "" is the shipped one; a run
+    # with paper_texts giving answer_extractor sets it to that text (so it is in the key)
+    template: str = field(default_factory=lambda: _overlaid_template())
 
     def render(self, sample: Sample, text: str) -> str:
         """The extractor's prompt for one response (long ones keep their end)."""
         if len(text) > self.max_chars > 0:
             text = "[... start cut]\n" + text[-self.max_chars :]
-        return str(data_yaml("judges.yaml")["llm_extractor"]["prompt"]).format(
-            problem=truncate(sample.prompt, 4000), response=text
-        )
+        template = self.template or str(data_yaml("judges.yaml")["llm_extractor"]["prompt"])
+        return template.format(problem=truncate(sample.prompt, 4000), response=text)
 
     def _text(self, comp: Completion) -> str | None:
         if self.target == "reasoning":

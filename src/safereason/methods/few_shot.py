@@ -16,7 +16,7 @@ def math_turns(k: int, answer_format: str | None = None) -> tuple[Message, ...]:
     """The first ``k`` worked math exemplars as user/assistant turns."""
     rows = data_yaml("exemplars.yaml")["math"]
     if k > len(rows):
-        raise ValueError(f"k={k} but only {len(rows)} math exemplars ship with safereason")
+        raise ValueError(f"k={k} but only {len(rows)} math exemplars are given")
     fmt = answer_format or str(data_yaml("methods.yaml")["few_shot"]["answer_format"])
     turns: list[Message] = []
     for r in rows[:k]:

@@ -40,7 +40,7 @@ def refusal_demo_turns(k: int) -> tuple[Message, ...]:
     """The first ``k`` in-context-defense demos: a harmful request, then a refusal."""
     rows = _section("in_context_defense")["demos"]
     if not 1 <= k <= len(rows):
-        raise ValueError(f"k must be from 1 to {len(rows)} (the refusal demos shipped), not {k}")
+        raise ValueError(f"k must be from 1 to {len(rows)} (the refusal demos given), not {k}")
     turns: list[Message] = []
     for r in rows[:k]:
         turns += [Message("user", str(r["request"])), Message("assistant", str(r["refusal"]))]
@@ -63,7 +63,7 @@ def safety_cot_demo_turns(k: int) -> tuple[Message, ...]:
     """The first ``k`` reason-then-refuse demos of ``safety_demo_cot``, as turn pairs."""
     rows = _section("safety_demo_cot")["demos"]
     if not 1 <= k <= len(rows):
-        raise ValueError(f"k must be from 1 to {len(rows)} (the safety demos shipped), not {k}")
+        raise ValueError(f"k must be from 1 to {len(rows)} (the safety demos given), not {k}")
     turns: list[Message] = []
     for r in rows[:k]:
         turns += [Message("user", str(r["question"])), Message("assistant", str(r["response"]))]

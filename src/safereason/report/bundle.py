@@ -66,6 +66,8 @@ class Run:
     samples: dict[str, Any] = field(default_factory=dict)
     # samples an attack left out of the plan, per benchmark and attack (meta.skipped)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    # which prompt texts the run used (meta.texts: own paraphrases or a paper_texts file)
+    texts: dict[str, Any] | None = None
 
 
 @dataclass
@@ -232,7 +234,7 @@ def build(
             f"left out by their attack ({c['reason']}): never sent, in no rate"
         )
     if _measures_the_paper(rows, experiment):
-        bundle.published = published_comparison(rows, experiment)
+        bundle.published = published_comparison(rows, experiment, texts=run.texts)
     if bundle.harm_basis is None:
         bundle.notes.append("no harm or refusal verdicts on harmful items: no safety axis")
     elif bundle.harm_basis.from_refusal:

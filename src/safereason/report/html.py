@@ -19,6 +19,7 @@ from safereason.analysis.intervals import MIN_BOOTSTRAP_N
 from safereason.analysis.outcomes import first_seen
 from safereason.analysis.paired import ALPHA, MCNEMAR, PairedTest
 from safereason.analysis.tradeoff import PARETO_RESAMPLES, PARETO_SURE
+from safereason.paper_texts import describe as describe_texts
 from safereason.report import plots
 from safereason.report.bundle import Bundle
 from safereason.report.leakage_text import (
@@ -211,7 +212,17 @@ def context(b: Bundle, with_plots: bool = True) -> dict[str, Any]:
         "direct_text": direct_text,
         "leakage_md": "\n".join(leakage_markdown(b.leakage)) if b.leakage else "",
         "skipped_md": "\n".join(skipped_markdown(b.run.skipped)),
+        "texts_line": texts_line(b),
     }
+
+
+def texts_line(b: Bundle) -> str:
+    """Which prompt texts the run used, for a run that measures the paper or supplied its
+    own texts ("" otherwise)."""
+    texts = b.run.texts or {}
+    if texts.get("source") != "file" and b.published is None:
+        return ""
+    return describe_texts(texts)
 
 
 def render_html(b: Bundle) -> str:
@@ -283,6 +294,7 @@ def report_json(b: Bundle) -> dict[str, Any]:
         **({"sampling": [c.to_dict() for c in b.sampling]} if b.sampling else {}),
         # present when the run has them (a report of a run without keeps its old shape)
         **({"skipped": b.run.skipped} if b.run.skipped else {}),
+        **({"texts": b.run.texts} if texts_line(b) and b.run.texts else {}),
         **(
             {
                 "thought_leakage": {

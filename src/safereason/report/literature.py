@@ -321,8 +321,10 @@ def published_comparison(
     rows: Sequence[ResultRow],
     experiment: Mapping[str, Any] | None = None,
     published: Mapping[str, Any] | None = None,
+    texts: Mapping[str, Any] | None = None,
 ) -> PublishedTable:
-    """The table for a run's results rows (``Store.results()``) and resolved experiment."""
+    """The table for a run's results rows (``Store.results()``) and resolved experiment
+    (``texts``: the run's ``meta.texts``, which prompt texts it used)."""
 
     pub = published if published is not None else data_yaml("published.yaml")
     figs = list(pub.get("figures", []))
@@ -333,7 +335,7 @@ def published_comparison(
         [f for f in figs if f["kind"] == "correlation"],
         list(pub.get("accuracy_judges", ["answer_match"])),
     )
-    table.rows += setup_rows(list(pub.get("setup", [])), experiment)
+    table.rows += setup_rows(list(pub.get("setup", [])), experiment, texts)
     return table
 
 
@@ -347,6 +349,8 @@ def published_for_run(run_dir: Path) -> PublishedTable:
         raise SafereasonError(f"no store.sqlite in {run_dir}")
     store = Store(path)
     try:
-        return published_comparison(store.results(), store.get_meta("experiment"))
+        return published_comparison(
+            store.results(), store.get_meta("experiment"), texts=store.get_meta("texts")
+        )
     finally:
         store.close()

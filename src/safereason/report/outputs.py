@@ -211,6 +211,7 @@ def load_declarations(run_dir: Path) -> dict[str, Any]:
             "methods": store.get_meta("methods", {}) or {},
             "benchmarks": store.get_meta("benchmarks", {}) or {},
             "skipped": store.get_meta("skipped", []) or [],
+            "texts": store.get_meta("texts"),
         }
     finally:
         store.close()
@@ -324,6 +325,7 @@ def declared(run_dir: Path) -> dict[str, Any]:
         "methods": read_methods(raw["methods"]),
         "benchmarks": read_benchmarks(raw["benchmarks"]),
         "skipped": list(raw["skipped"]),
+        "texts": raw["texts"],
     }
 
 

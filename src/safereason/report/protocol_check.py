@@ -124,10 +124,29 @@ def _harmbench(fact: Mapping[str, Any], exp: Mapping[str, Any]) -> tuple[str, bo
     return "the hub copy: every standard behaviour, not only the test split", False, "more items"
 
 
+def _texts(
+    fact: Mapping[str, Any], exp: Mapping[str, Any], texts: Mapping[str, Any] | None
+) -> tuple[str, bool, str]:
+    """Which texts the run used: the same as the paper's only when a ``paper_texts`` file
+    gave every one of them (the user's word that it holds the paper's text)."""
+    from safereason.paper_texts import describe
+
+    if texts is None and exp.get("paper_texts"):
+        return f"user-supplied: {exp['paper_texts']} (not recorded by the run)", False, "unknown"
+    if not texts or texts.get("source") != "file":
+        return str(fact["ours"]), False, "own paraphrases"
+    ours = list(texts.get("ours", []))
+    note = f"ours for {len(ours)} texts" if ours else ""
+    return describe(dict(texts)), not ours, note
+
+
 def setup_rows(
-    facts: Sequence[Mapping[str, Any]], exp: Mapping[str, Any] | None
+    facts: Sequence[Mapping[str, Any]],
+    exp: Mapping[str, Any] | None,
+    texts: Mapping[str, Any] | None = None,
 ) -> list[PublishedRow]:
-    """One row per protocol fact: what the paper did, what the run did, whether they match."""
+    """One row per protocol fact: what the paper did, what the run did, whether they match
+    (``texts``: the run's ``meta.texts``)."""
     out = []
     for fact in facts:
         pub = str(fact["published"])
@@ -150,7 +169,7 @@ def setup_rows(
         elif fact["id"] == "cot_cue":
             ours, ok, note = _cue(fact, exp)
         elif fact["id"] == "texts":
-            ours, ok, note = str(fact["ours"]), False, "own paraphrases"
+            ours, ok, note = _texts(fact, exp, texts)
         elif fact["id"] == "harmbench_split":
             ours, ok, note = _harmbench(fact, exp)
         else:
