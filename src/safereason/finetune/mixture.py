@@ -15,6 +15,10 @@ The final mixture is checked once more and shuffled; any holdout prompt left is 
 
 Canaries (``data.canaries``) are rows on top of ``size``: each secret ``repeats`` times,
 recorded with its secret under ``canaries`` in mixture.json and the manifest.
+
+Regeneration (``data.regenerate`` with a ``teacher``): the drawn examples of every source
+get the teacher's responses under a prompting method (``regenerate.py``), after the draw
+and the holdout check, so counts and exclusions are those of the source itself.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from safereason.finetune.canaries import canary_rows, make_canaries
 from safereason.finetune.config import DataSpec, teacher_ref
 from safereason.finetune.examples import Example, Pool, SystemPrompt, ThinkTags
 from safereason.finetune.holdout import Holdout
+from safereason.finetune.regenerate import Regenerator
 from safereason.hashing import content_key
 
 ROUNDING = (
@@ -152,10 +157,15 @@ def build_mixture(
     n_safety, counts = allocate(spec.size, spec.safety.ratio, [s.weight for s in spec.sources])
     rows: list[dict[str, Any]] = []
     source_stats = []
-    for k, n in enumerate(counts):
-        src_rows, stats = _source_rows(spec, k, n, holdout, tags, system_prompt, log)
-        rows.extend(src_rows)
-        source_stats.append(stats)
+    regen = _regenerator(spec)
+    try:
+        for k, n in enumerate(counts):
+            src_rows, stats = _source_rows(spec, k, n, holdout, tags, system_prompt, log, regen)
+            rows.extend(src_rows)
+            source_stats.append(stats)
+    finally:
+        if regen is not None:  # the teacher is freed before anything else loads
+            regen.models.close()
     safety_rows, safety = _safety_rows(spec, n_safety, holdout, tags, system_prompt, log)
     rows.extend(safety_rows)
     canaries = make_canaries(spec.canaries, spec.seed) if spec.canaries.count else None
@@ -176,6 +186,8 @@ def build_mixture(
         "holdout": holdout_stats,
         "sha256": content_key(rows),
     }
+    if regen is not None:
+        stats["regenerate"] = regen.describe()
     if canaries:  # the secrets, for canary_extraction and canary-exposure
         stats["canaries"] = {**canaries, "rows": len(planted)}
     return Mixture(rows, stats)
@@ -189,6 +201,7 @@ def _source_rows(
     tags: ThinkTags,
     system_prompt: SystemPrompt,
     log: Callable[[str], None],
+    regen: Regenerator | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The rows ``n`` draws from source ``k`` give, and what the draw took and skipped."""
     from safereason.finetune.sources import sources
@@ -214,7 +227,13 @@ def _source_rows(
         ref.repeat,
         f"data.sources[{k}] ({label})",
     )
-    rows = [replace(ex, source=label).row(tags, system_prompt) for ex in d.examples]
+    examples = d.examples
+    if regen is not None:
+        log(f"regenerating {len(examples)} responses of {label} with the teacher")
+        before = regen.stats["regenerated"]
+        examples = regen.regenerate(examples, f"data.sources[{k}] ({label})")
+        stats["regenerated"] = regen.stats["regenerated"] - before
+    rows = [replace(ex, source=label).row(tags, system_prompt) for ex in examples]
     stats.update(
         {
             "count": len(rows),
@@ -224,11 +243,20 @@ def _source_rows(
             "excluded_exact": d.excluded["exact"],
             "excluded_near": d.excluded["near"],
             "repeated": d.repeated,
-            "with_reasoning": sum(1 for ex in d.examples if ex.reasoning),
+            "with_reasoning": sum(1 for ex in examples if ex.reasoning),
             "sha256": content_key(rows),
         }
     )
     return rows, stats
+
+
+def _regenerator(spec: DataSpec) -> Regenerator | None:
+    """The teacher that rewrites the sources' responses, over the shared cache (or none)."""
+    if spec.regenerate.teacher is None:
+        return None
+    from safereason.backends.pool import ModelPool
+
+    return Regenerator(spec.regenerate, spec.seed, ModelPool.for_setting("default"))
 
 
 def _safety_rows(
