@@ -32,6 +32,7 @@ from typing import Any
 
 from safereason.analysis.leakage import DIRECT_ATTACK, thought_leakage
 from safereason.analysis.tradeoff import Correlation, correlations
+from safereason.report.literature_more import finetune_rows, privacy_rows
 from safereason.report.literature_table import DASH, PublishedRow, PublishedTable
 from safereason.report.protocol_check import setup_rows
 from safereason.resources import data_yaml
@@ -335,6 +336,14 @@ def published_comparison(
         [f for f in figs if f["kind"] == "correlation"],
         list(pub.get("accuracy_judges", ["answer_match"])),
     )
+    accuracy_judges = list(pub.get("accuracy_judges", ["answer_match"]))
+    table.rows += finetune_rows(
+        rows,
+        [f for f in figs if f["kind"] == "finetune"],
+        harm_judge(rows),
+        accuracy_judge(rows, accuracy_judges),
+    )
+    table.rows += privacy_rows(rows, [f for f in figs if f["kind"] == "privacy_correlation"])
     table.rows += setup_rows(list(pub.get("setup", [])), experiment, texts)
     return table
 
