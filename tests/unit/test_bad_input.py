@@ -356,6 +356,12 @@ CASES = [
     Case("finetune canary digits", finetune(FT + "  canaries: {count: 2, digits: 2}\n"), "data.canaries.digits"),
     Case("finetune canary count negative", finetune(FT + "  canaries: {count: -1}\n"), "data.canaries.count"),
     Case("finetune canary prefix placeholder", finetune(FT + "  canaries: {count: 1, prefix: 'My code is {code}'}\n"), "data.canaries.prefix"),
+    Case("finetune regenerate without teacher", finetune(FT + "  regenerate: {method: helpful_system}\n"), "data.regenerate: set `teacher:`"),
+    Case("finetune regenerate unknown method", finetune(FT + "  regenerate: {teacher: {backend: fake}, method: helpfull}\n"), "unknown method 'helpfull'"),
+    Case("finetune regenerate several requests", finetune(FT + "  regenerate: {teacher: {backend: fake}, method: {name: self_consistency, k: 3}}\n"), "several requests per prompt"),
+    Case("finetune regenerate max_tokens zero", finetune(FT + "  regenerate: {teacher: {backend: fake}, max_tokens: 0}\n"), "data.regenerate.max_tokens"),
+    Case("finetune regenerate on_empty", finetune(FT + "  regenerate: {teacher: {backend: fake}, on_empty: skip}\n"), "data.regenerate.on_empty"),
+    Case("intent judge model as text", cfg(lambda r: experiment(r, judges={"harmful": [{"name": "intent", "model": "embedded"}]})), "model"),
     Case("canary exposure candidates", args("canary-exposure", "ROOT", "--candidates", "0"), "candidates must be 1 to"),
     Case("canary exposure no manifest", args("canary-exposure", "ROOT"), "no fine-tuning manifest or mixture.json"),
     # --- paper_texts: the file of the paper's own texts
