@@ -284,9 +284,7 @@ class HFBackend:
         for messages, continuation in items:
             prompt, prefill = self._render(messages)
             head = self._tok(prompt + prefill, add_special_tokens=False)["input_ids"]
-            full = self._tok(prompt + prefill + continuation, add_special_tokens=False)[
-                "input_ids"
-            ]
+            full = self._tok(prompt + prefill + continuation, add_special_tokens=False)["input_ids"]
             if full[: len(head)] != head or len(full) == len(head):
                 tail = self._tok(continuation, add_special_tokens=False)["input_ids"]
                 full = head + tail
