@@ -103,6 +103,10 @@ def test_figure_compares_three_prompts_and_two_fine_tunes_on_one_model() -> None
     dirs = {p.config.output_dir for p in [*short.points, *long.points]}
     assert {exp.models[1].name, exp.models[2].name} <= dirs
     assert exp.models[0].name == short.base.base == long.base.base
+    # the intent judge shares the answer extractor's model (one engine)
+    intent = next(j for j in exp.judges["harmful"] if j.name == "intent")
+    extractor = next(j for j in exp.judges["reasoning"] if j.name == "llm_extractor")
+    assert intent.options["model"] == extractor.options["model"]
     raw = yaml.safe_load((ROOT / "paper-finetune-figure.yaml").read_text())
     assert "trustllm_privacy" in [
         b["name"] if isinstance(b, dict) else b for b in raw["benchmarks"]
