@@ -118,13 +118,13 @@ def _parse(tmp_path: Path, regenerate: Any) -> FinetuneConfig:
 def test_config_checks_the_teacher_and_the_method(tmp_path: Path) -> None:
     cfg = _parse(tmp_path, {"teacher": TEACHER, "method": "helpful_system"})
     assert "regenerate" in cfg.identity()["data"]
-    with pytest.raises(SafereasonError, match="data.regenerate.method.*several requests"):
+    with pytest.raises(SafereasonError, match=r"data\.regenerate\.method.*several requests"):
         _parse(tmp_path, {"teacher": TEACHER, "method": {"name": "self_consistency", "k": 3}})
     with pytest.raises(SafereasonError, match="unknown method 'helpfull'"):
         _parse(tmp_path, {"teacher": TEACHER, "method": "helpfull"})
-    with pytest.raises(SafereasonError, match="data.regenerate: set `teacher:`"):
+    with pytest.raises(SafereasonError, match=r"data\.regenerate: set `teacher:`"):
         _parse(tmp_path, {"method": "helpful_system"})
-    with pytest.raises(SafereasonError, match="regenerate.max_tokens"):
+    with pytest.raises(SafereasonError, match=r"regenerate\.max_tokens"):
         _parse(tmp_path, {"teacher": TEACHER, "max_tokens": 0})
     with pytest.raises(SafereasonError, match="unknown backend 'nonsense'"):
         _parse(tmp_path, {"teacher": {"backend": "nonsense"}})
