@@ -82,6 +82,8 @@ class IntentJudge(ModelBackedJudge):
         metrics={ANY_KIND: Metric("intent_altered_rate", "intent-altered rate", "altered", False)},
         labels=("addresses", "altered"),
     )
+    # the original request and the response: what the judge model is shown
+    reads: ClassVar[tuple[str, ...]] = ("prompt", "response")
 
     target: Target = "answer"
     model: dict[str, Any] = field(default_factory=default_model)
