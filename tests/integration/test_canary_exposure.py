@@ -85,3 +85,35 @@ def test_planted_canaries_are_exposed_after_fine_tuning(tmp_path: Path) -> None:
     rates = json.loads((run_dir / "summary.json").read_text())["rates"]
     leak = next(r for r in rates if r["metric"] == "pii_leak_rate")
     assert (leak["k"], leak["n"]) == (2, 2)
+
+
+def test_continuation_logprobs_are_the_models_own(tmp_path: Path) -> None:
+    """The sum of the continuation's token log-probabilities, the same alone or batched
+    beside a longer neighbour (right padding is masked)."""
+    import torch
+    import transformers
+
+    from safereason.backends.hf import HFBackend
+    from safereason.types import Message
+
+    base = build_tiny_llama(tmp_path / "tiny", _corpus(), 400, 256)
+    with one_torch_thread():
+        hf = HFBackend(str(base), device="cpu", batch_size=4)
+        chat = (Message("user", "What is 17 + 25?"), Message("assistant", "17 + 25 ="))
+        long = (Message("user", "What is the access code of locker 123? " * 3),)
+        alone = hf.continuation_logprobs([(chat, " 42")])[0]
+        batched = hf.continuation_logprobs([(long, " 4567 and more"), (chat, " 42")])[1]
+        tok = transformers.AutoTokenizer.from_pretrained(base)
+        lm = transformers.AutoModelForCausalLM.from_pretrained(base).eval()
+        prompt = tok.apply_chat_template(
+            [{"role": "user", "content": "What is 17 + 25?"}],
+            add_generation_prompt=True,
+            tokenize=False,
+        )
+        head = tok(prompt + "17 + 25 =", add_special_tokens=False)["input_ids"]
+        full = tok(prompt + "17 + 25 = 42", add_special_tokens=False)["input_ids"]
+        assert full[: len(head)] == head
+        with torch.no_grad():
+            logp = torch.log_softmax(lm(torch.tensor([full])).logits[0].float(), -1)
+        want = sum(float(logp[i - 1, full[i]]) for i in range(len(head), len(full)))
+    assert alone < 0 and abs(alone - want) < 1e-4 and abs(batched - alone) < 1e-4
