@@ -101,6 +101,11 @@ def _example_data(path: Path) -> bool:
     "--n", type=click.IntRange(min=1), help="Items per benchmark (default: the scenario's)."
 )
 @click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    help="Cap on every answer's tokens (default: the scenario's, per benchmark).",
+)
+@click.option(
     "--base-url",
     default="http://127.0.0.1:8000/v1",
     show_default=True,
@@ -124,6 +129,7 @@ def init_command(
     name: str | None,
     model: str | None,
     n: int | None,
+    max_tokens: int | None,
     base_url: str,
     api_key_env: str | None,
     data: Path | None,
@@ -143,7 +149,9 @@ def init_command(
         "name": name or run_name(path),
         "model": model or s.model,
         "n": n or s.n,
-        "max_tokens": s.max_tokens,
+        "max_tokens": max_tokens or s.max_tokens,
+        "reasoning_tokens": max_tokens or 256,
+        "short_tokens": max_tokens or 128,
         "base_url": base_url,
         "api_key_env": api_key_env or "",
     }
