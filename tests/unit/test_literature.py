@@ -194,9 +194,34 @@ def test_markdown_and_dict() -> None:
     md = table.markdown()
     assert md.startswith("### Published vs ours: Are Smarter LLMs Safer?")
     assert "| figure | published | ours (95% CI, n) | note |" in md
-    assert "Safe output, unsafe thoughts (R1-distilled 70B) | 16.3% |" in md
+    # the texts are ours and HarmBench is the hub copy: the row is marked
+    assert "Safe output, unsafe thoughts (R1-distilled 70B) † | 16.3% |" in md
+    assert "† the row's setup differs from the paper's" in md
     d = table.to_dict()
     assert d["rows"][0]["id"] == "sout_r1_distill_70b"
+    assert tuple(d["rows"][0]["differs"]) == ("texts", "items")
+
+
+def test_rows_are_marked_for_each_setup_difference() -> None:
+    full = {"source": "file", "path": "t.yaml", "sha256": "0" * 64, "from_file": ["x"], "ours": []}
+    test_split = {"name": "harmbench", "path": "x/harmbench_behaviors_text_test.csv"}
+    exp = _experiment(benchmarks=[{"name": "gsm8k", "split": "test"}, test_split])
+    rows = {(r.id, r.model): r for r in published_comparison(_run(), exp, texts=full).rows}
+    assert rows[("sout_r1_distill_70b", MODEL)].differs == ()  # the paper's setup throughout
+    # accuracy by answer_match: the run has no verdicts of the paper's LLM extractor
+    assert rows[("corr_adv_suffix", "mean of 1 model")].differs == ("extractor",)
+    sub = _experiment(benchmarks=[{"name": "gsm8k", "split": "test", "n": 5}, test_split])
+    rows = {(r.id, r.model): r for r in published_comparison(_run(), sub, texts=full).rows}
+    corr = rows[("corr_adv_suffix", "mean of 1 model")]
+    assert corr.differs == ("n", "extractor")
+    assert "setup differs from the paper's: n, extractor" in corr.note
+    assert rows[("sout_r1_distill_70b", MODEL)].differs == ()  # it reads no GSM8K item
+    harmful = [d for d in _run_dicts() if d["kind"] == "harmful"]
+    other = [r for r in _run() if r.kind == "reasoning"]
+    other += [result_row({**d, "model": "some/other-model"}) for d in harmful]
+    table = published_comparison(other, exp, texts=full)
+    sout = [r for r in table.rows if r.id == "sout_deepseek_r1"]
+    assert sout and all("models" in r.differs for r in sout)
 
 
 def test_an_empty_run_gives_dashes_not_errors() -> None:

@@ -35,6 +35,7 @@ from safereason.analysis.tradeoff import Correlation, correlations
 from safereason.report.literature_more import finetune_rows, privacy_rows
 from safereason.report.literature_table import DASH, PublishedRow, PublishedTable
 from safereason.report.protocol_check import setup_rows
+from safereason.report.setup_marks import mark_setup
 from safereason.resources import data_yaml
 from safereason.results import JudgeInfo, ResultRow
 from safereason.types import Verdict
@@ -344,7 +345,24 @@ def published_comparison(
         accuracy_judge(rows, accuracy_judges),
     )
     table.rows += privacy_rows(rows, [f for f in figs if f["kind"] == "privacy_correlation"])
-    table.rows += setup_rows(list(pub.get("setup", [])), experiment, texts)
+    setup = setup_rows(list(pub.get("setup", [])), experiment, texts)
+    papers = {
+        r.id + str(r.model): _matches(str(r.model), f)
+        for f in figs
+        if f["kind"] == "safe_output_unsafe_thoughts"
+        for r in table.rows
+        if r.id == f["id"] and r.model is not None
+    }
+    table.rows = mark_setup(
+        table.rows,
+        figs,
+        setup,
+        experiment,
+        papers,
+        accuracy_judge(rows, accuracy_judges),
+        accuracy_judges[0],
+    )
+    table.rows += setup
     return table
 
 

@@ -25,6 +25,8 @@ class PublishedRow:
     model: str | None = None
     attack: str | None = None
     agrees: bool | None = None  # ours matches (in CI / meets the bound); None: not comparable
+    # what of the row's setup is not the paper's (texts, items, n, models, extractor)
+    differs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -47,6 +49,8 @@ class PublishedTable:
             "|---|---|---|---|",
         ]
         for r in self.rows:
-            cells = [r.figure, r.published, r.ours, r.note]
+            cells = [r.figure + (" †" if r.differs else ""), r.published, r.ours, r.note]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        if any(r.differs for r in self.rows):
+            lines += ["", "† the row's setup differs from the paper's (named in its note)."]
         return "\n".join(lines) + "\n"
