@@ -142,10 +142,7 @@ def plan_size(exp: Experiment, samples: dict[str, int] | None = None) -> tuple[i
             n = size_bound(plugins.benchmarks.build(ref.name, ref.options))
         if n is None:
             continue
-        variants = sum(
-            max(1, int(getattr(plugins.attacks.build(a.name, a.options), "n_variants", 1)))
-            for a in ref.attacks
-        )
+        variants = sum(requests_per_sample(a.name, a.options) for a in ref.attacks)
         per_model += n * variants
         parts.append(f"{ref.display}: {n:,} samples x {variants} attack variants")
     total = len(exp.models) * n_samples * per_model
@@ -154,6 +151,16 @@ def plan_size(exp: Experiment, samples: dict[str, int] | None = None) -> tuple[i
         f"{len(exp.methods)} methods x ({'; '.join(parts) or 'no sizes known yet'})"
     )
     return total, how
+
+
+def requests_per_sample(name: str, options: dict[str, Any]) -> int:
+    """How many requests an attack makes of each sample: its variants, or for an attack
+    that queries the target, the most queries its search may make (``query_bound()``)."""
+    attack = plugins.attacks.build(name, options)
+    bound = getattr(attack, "query_bound", None)
+    if callable(bound):
+        return max(1, int(bound()))
+    return max(1, int(getattr(attack, "n_variants", 1)))
 
 
 def check_size(exp: Experiment, samples: dict[str, int] | None = None) -> int:

@@ -359,3 +359,16 @@ def test_an_interrupted_search_resumes_without_repeating_stored_queries(
     # round 1 (P1, stored before the crash) is not asked again; round 2's P2 is, once (the
     # scripted attacker gives both items and streams the same), and round 3 repeats it
     assert asked == [P2.removeprefix("<prompt>").removesuffix("</prompt>")]
+
+
+def test_the_plan_size_counts_the_most_queries_a_search_makes(tmp_path: Path) -> None:
+    from safereason.config import Experiment
+    from safereason.plan import plan_size
+
+    assert build("pair").query_bound() == 6  # 2 streams x 3 rounds
+    assert build("pair", max_queries=4).query_bound() == 4
+    assert build("tap", branching=3, width=2, depth=2).query_bound() == 3 + 6
+    assert build("tap").query_bound() == 2 + 4 + 4
+    assert build("multi_turn").query_bound() == 3
+    exp = Experiment.model_validate(experiment(tmp_path, ["none", PAIR]))
+    assert plan_size(exp, {"harmful_starter": 2})[0] == 2 * (1 + 3)  # PAIR: 1 stream x 3

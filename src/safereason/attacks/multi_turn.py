@@ -91,6 +91,10 @@ class MultiTurn:
         """How many user turns the conversation has."""
         return len(self.scheduled()) if self.planner == "schedule" else self.turns
 
+    def query_bound(self) -> int:
+        """The target queries one item's conversation makes (one per turn)."""
+        return self.n_turns
+
     def apply(self, sample: Sample) -> list[Sample]:
         return start(self, sample)
 

@@ -82,6 +82,10 @@ class Pair:
         positive("pair", streams=self.streams, rounds=self.rounds)
         _common_checks(self, "pair")
 
+    def query_bound(self) -> int:
+        """The most target queries one item's search makes."""
+        return min(self.max_queries, self.streams * self.rounds)
+
     def apply(self, sample: Sample) -> list[Sample]:
         return start(self, sample)
 
@@ -169,6 +173,13 @@ class Tap:
     def __post_init__(self) -> None:
         positive("tap", branching=self.branching, width=self.width, depth=self.depth)
         _common_checks(self, "tap")
+
+    def query_bound(self) -> int:
+        """The most target queries one item's search makes."""
+        levels = sum(
+            self.branching * min(self.width, int(self.branching**d)) for d in range(self.depth)
+        )
+        return min(self.max_queries, levels)
 
     def apply(self, sample: Sample) -> list[Sample]:
         return start(self, sample)
