@@ -1,6 +1,7 @@
 """Queries and wall time per item of PAIR and TAP at their default budgets on a CPU.
 
     .venv/bin/python bench/adaptive_attacks.py [--n 3] [--model embedded-small] [--max-tokens 64]
+        [--attacker-max-tokens 256] [--attacks pair,tap]
 
 Target, attacker and evaluator are the same GGUF model (``embedded-small`` by default) on
 llama.cpp; each attack runs from an empty run store with no shared cache, so every query
@@ -24,9 +25,12 @@ from safereason.runner import Runner
 from safereason.store import Store
 
 
-def experiment(attack: str, n: int, model: str, max_tokens: int, out: Path) -> Experiment:
+def experiment(
+    attack: str, n: int, model: str, max_tokens: int, attacker_tokens: int, out: Path
+) -> Experiment:
     """``n`` harmful starter items under one attack at its default budget."""
     entry = {"name": model, "n_ctx": 4096}
+    tools = {"attacker": entry, "evaluator": entry, "attacker_max_tokens": attacker_tokens}
     return Experiment.model_validate(
         {
             "name": attack,
@@ -36,9 +40,7 @@ def experiment(attack: str, n: int, model: str, max_tokens: int, out: Path) -> E
                 {
                     "name": "harmful_starter",
                     "n": n,
-                    "attacks": [
-                        {"name": attack, "label": attack, "attacker": entry, "evaluator": entry}
-                    ],
+                    "attacks": [{"name": attack, "label": attack, **tools}],
                 }
             ],
             "judges": {"harmful": ["refusal"]},
@@ -49,9 +51,11 @@ def experiment(attack: str, n: int, model: str, max_tokens: int, out: Path) -> E
     )
 
 
-def measure(attack: str, n: int, model: str, max_tokens: int, out: Path) -> dict[str, Any]:
+def measure(
+    attack: str, n: int, model: str, max_tokens: int, attacker_tokens: int, out: Path
+) -> dict[str, Any]:
     """One run from an empty store, then a resumed one; per-item costs."""
-    exp = experiment(attack, n, model, max_tokens, out)
+    exp = experiment(attack, n, model, max_tokens, attacker_tokens, out)
     t0 = time.perf_counter()
     Runner(exp, out / attack, progress=False).run()
     seconds = time.perf_counter() - t0
@@ -79,22 +83,25 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=3, help="items (harmful_starter)")
     ap.add_argument("--model", default="embedded-small")
     ap.add_argument("--max-tokens", type=int, default=64, help="the target's max_tokens")
+    ap.add_argument("--attacker-max-tokens", type=int, default=256, help="the attacker's")
+    ap.add_argument("--attacks", default="pair,tap")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = [
-            measure(a, args.n, args.model, args.max_tokens, Path(tmp) / a) for a in ("pair", "tap")
-        ]
     print(
         "| attack (defaults) | items | target queries / item | attacker calls / item | "
         "evaluator calls / item | internal successes | wall s / item | re-run s "
         "(generated) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
+    print("|---|---|---|---|---|---|---|---|", flush=True)
+    for a in args.attacks.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = measure(
+                a, args.n, args.model, args.max_tokens, args.attacker_max_tokens, Path(tmp) / a
+            )
         print(
             f"| {r['attack']} | {r['items']} | {r['queries']:.1f} | {r['attacker']:.1f} | "
             f"{r['evaluator']:.1f} | {r['success']} of {r['items']} | {r['s_per_item']:.1f} | "
-            f"{r['rerun_s']:.1f} ({r['rerun_generated']}) |"
+            f"{r['rerun_s']:.1f} ({r['rerun_generated']}) |",
+            flush=True,
         )
 
 
