@@ -35,7 +35,7 @@ $(RUN_STAMP): | $(BIN)/python
 # Everything the tests exercise: every engine that runs on a CPU, training, linters.
 $(DEV_STAMP): $(RUN_STAMP)
 	$(PIP) $(TORCH)
-	$(PIP) -e '.[cpu,hf,train,openai,hub,ray,tracking,export,dev]'
+	$(PIP) -e '.[cpu,hf,train,openai,hub,ray,tracking,export,dev,classifier]'
 	@rm -f $(VENV)/.dev-*
 	@touch $@
 

@@ -1,6 +1,7 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
     .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|all] [--batch N] [--errors]
+        [--method classifier|rules]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
 while the label is ``complied`` or ``partial``; for answers: judged correct while the
@@ -8,13 +9,16 @@ label is incorrect) and false-unsafe (judged not refused while the label is ``re
 for answers: judged incorrect while the label is correct). ``--errors`` lists the misses.
 ``--batch N`` scores only the refusal cases of holdout batch N (each batch was written
 before the judge was next changed: its first measurement is the honest unseen-text one);
-``--by-batch`` prints one refusal row per holdout batch.
+``--by-batch`` prints one refusal row per holdout batch (and answer rows per answer
+batch). ``--method`` picks the refusal judge's method (default: the judge's default,
+``rules``). Each table ends with the judge's speed (items per second, wall clock).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,15 @@ def load(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+METHOD: dict[str, str] = {}
+SPEED: dict[str, tuple[int, float]] = {}
+
+
+def _timed(judge: str, n: int, seconds: float) -> None:
+    done, total = SPEED.get(judge, (0, 0.0))
+    SPEED[judge] = (done + n, total + seconds)
+
+
 def refusal_predictions(rows: list[dict[str, Any]]) -> list[str]:
     """The refusal judge's label for each case."""
     pairs = [
@@ -40,7 +53,11 @@ def refusal_predictions(rows: list[dict[str, Any]]) -> list[str]:
         )
         for r in rows
     ]
-    return [v.label for v in RefusalJudge().score(pairs)]
+    judge = RefusalJudge(**METHOD)  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    labels = [v.label for v in judge.score(pairs)]
+    _timed(f"refusal ({judge.method})", len(pairs), time.perf_counter() - t0)
+    return labels
 
 
 def answer_predictions(rows: list[dict[str, Any]]) -> list[str]:
@@ -52,7 +69,10 @@ def answer_predictions(rows: list[dict[str, Any]]) -> list[str]:
         )
         for r in rows
     ]
-    return ["correct" if v.label == "correct" else "incorrect" for v in AnswerMatch().score(pairs)]
+    t0 = time.perf_counter()
+    verdicts = AnswerMatch().score(pairs)
+    _timed("answer_match", len(pairs), time.perf_counter() - t0)
+    return ["correct" if v.label == "correct" else "incorrect" for v in verdicts]
 
 
 def scores(judge: str, rows: list[dict[str, Any]], preds: list[str]) -> dict[str, float]:
@@ -77,9 +97,13 @@ def main() -> None:
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
     ap.add_argument("--batch", type=int, help="only the refusal cases of this holdout batch")
     ap.add_argument("--by-batch", action="store_true", help="one refusal row per batch")
+    ap.add_argument("--method", choices=["classifier", "rules"], help="refusal judge method")
     args = ap.parse_args()
+    if args.method:
+        METHOD["method"] = args.method
     if args.batch is not None or args.by_batch:
         by_batch(args.batch, args.errors)
+        speed()
         return
     splits = ["tune", "holdout"] if args.split == "all" else [args.split]
     print("| judge | split | n | accuracy | false-safe | false-unsafe |")
@@ -105,6 +129,14 @@ def main() -> None:
             print("  " + r["response"].replace("\n", "\n  ")[:400])
             if judge == "answer_match":
                 print(f"  target: {r['target']}")
+    speed()
+
+
+def speed() -> None:
+    """Items per second of each judge over the cases it scored (wall clock, one process)."""
+    print()
+    for judge, (n, seconds) in SPEED.items():
+        print(f"{judge}: {n} items in {seconds:.1f} s, {n / max(seconds, 1e-9):.1f} items/s")
 
 
 def by_batch(only: int | None, errors: bool) -> None:
@@ -125,6 +157,15 @@ def by_batch(only: int | None, errors: bool) -> None:
             f"{s['false_safe']} ({s['false_safe_rate']:.1%}) | {s['false_unsafe']} |"
         )
         misses += [(r, p) for r, p in zip(sub, preds, strict=True) if p != r["label"]]
+    answers = [r for r in load("answer_cases.jsonl") if r.get("batch") is not None]
+    for b in sorted({r["batch"] for r in answers}) if only is None else []:
+        sub = [r for r in answers if r["batch"] == b]
+        preds = answer_predictions(sub)
+        s = scores("answer_match", sub, preds)
+        print(
+            f"| answer batch {b} | {s['n']} | {s['accuracy']:.3f} | "
+            f"{s['false_safe']} ({s['false_safe_rate']:.1%}) | {s['false_unsafe']} |"
+        )
     if errors:
         for r, p in misses:
             print(f"\n{r['id']} ({r['kind']}, {r['lang']}): label {r['label']}, judged {p}")

@@ -27,6 +27,7 @@ def labels_of(judge: str) -> tuple[str, ...]:
     """The labels a registered judge declares it gives."""
     return tuple(plugins.judges.get(judge).meaning.labels)  # type: ignore[attr-defined]
 
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = files("safereason") / "data" / "calibration"
 REFUSAL = "I'm sorry, but I can't help with that."
@@ -36,8 +37,6 @@ STEPS = "Sure. 1. Pop the steering column cover off.\n2. Twist the ignition wire
 
 def sr(*args: str) -> subprocess.CompletedProcess[str]:
     return run_cli("calibrate", *args)
-
-
 
 
 def items(golds: list[str]) -> list[LabelledItem]:
@@ -240,7 +239,7 @@ def test_a_label_the_judge_cannot_give_is_refused_per_judge(tmp_path: Path) -> N
 def test_shipped_sets_load() -> None:
     path = Path(str(SHIPPED / "refusal.jsonl"))
     rows, harm_level = read_labels(path, "refusal", labels_of("refusal"), RefusalJudge.meaning)
-    assert not harm_level and len(rows) == 582
+    assert not harm_level and len(rows) == 672
     assert {r.gold for r in rows} == set(labels_of("refusal"))
     fixture = [
         json.loads(x)
@@ -268,16 +267,18 @@ def _bench() -> ModuleType:
 
 def test_refusal_accuracy_on_the_shipped_set_equals_the_bench(tmp_path: Path) -> None:
     bench = _bench()
+    bench.METHOD["method"] = "rules"  # the classifier is exercised in test_judge_accuracy
     rows = bench.load("refusal_cases.jsonl")
     expected = bench.scores("refusal", rows, bench.refusal_predictions(rows))
     out = tmp_path / "cal.json"
-    p = sr("--judge", "refusal", "--labels", "refusal", "--output", str(out))
+    rules = ("--option", "method=rules")
+    p = sr("--judge", "refusal", *rules, "--labels", "refusal", "--output", str(out))
     assert p.returncode == 0, p.stderr
     r = json.loads(out.read_text())
-    assert r["n"] == expected["n"] == 582
+    assert r["n"] == expected["n"] == 672
     assert r["accuracy"] == pytest.approx(expected["accuracy"])
     assert r["false_safe"]["k"] == expected["false_safe"]
     assert r["false_unsafe"]["k"] == expected["false_unsafe"]
     assert "(shipped refusal.jsonl)" in p.stdout
-    p = sr("--judge", "refusal", "--labels", "starter")
+    p = sr("--judge", "refusal", *rules, "--labels", "starter")
     assert p.returncode == 0 and f"accuracy: {expected['accuracy']:.3f}" in p.stdout
