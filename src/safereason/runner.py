@@ -30,6 +30,7 @@ from safereason.batches import completed_batches
 from safereason.config import Experiment
 from safereason.declarations import benchmarks_manifest, methods_manifest
 from safereason.errors import InterruptedRun, SafereasonError
+from safereason.estimate import speed_key, tokens_per_s
 from safereason.files import write_text
 from safereason.judge_calibration import record_calibration
 from safereason.judging import JudgeStage
@@ -45,8 +46,6 @@ from safereason.store import Store
 from safereason.target_search import Searched, search_targets
 from safereason.types import Completion, Request, Sample
 from safereason.versions import package_versions
-
-ASSUMED_TOKENS_PER_S = {"llamacpp": 15.0, "fake": 1e6}
 
 
 @dataclass
@@ -279,19 +278,16 @@ class Runner:
         self, todo: Sequence[Request], handles: Sequence[ModelHandle], cache: Store | None
     ) -> dict[str, Any]:
         """An upper bound on new tokens and a time estimate from measured or assumed speed."""
-        engines = {h.label: h.backend for h in handles}
         seconds = 0.0
         tokens = 0
         speeds: dict[str, tuple[float, str]] = {}
-        for label, engine in engines.items():
+        for handle in {h.label: h for h in handles}.values():
+            label = handle.label
             reqs = [r for r in todo if r.model == label]
             if not reqs:
                 continue
-            measured = (cache.get_meta(f"speed:{engine}") if cache else None) or {}
-            if measured.get("seconds"):
-                tps, src = measured["tokens"] / measured["seconds"], "measured"
-            else:
-                tps, src = ASSUMED_TOKENS_PER_S.get(engine, 15.0), "assumed"
+            # measured at this model's parallel, or scaled by the batching benchmark
+            tps, src, measured = tokens_per_s(handle, cache.get_meta if cache else None)
             n_tok = sum(r.params.max_tokens for r in reqs)
             mean_tok = measured.get("tokens", 0) / max(1, measured.get("requests", 0))
             expected = sum(
@@ -379,9 +375,8 @@ class Runner:
             finally:
                 backend.close()
                 if cache is not None and toks:
-                    self._record_speed(
-                        cache, handle.backend, toks, time.perf_counter() - t0, len(reqs)
-                    )
+                    key = speed_key(handle.backend, getattr(backend, "parallel", None))
+                    self._record_speed(cache, key, toks, time.perf_counter() - t0, len(reqs))
         return done
 
     def _record_errors(self, failed: list[tuple[Request, Completion]], store: Store) -> None:
@@ -394,10 +389,10 @@ class Runner:
             self.errors[why] = self.errors.get(why, 0) + 1
 
     @staticmethod
-    def _record_speed(cache: Store, engine: str, tokens: int, seconds: float, n: int) -> None:
-        prev = cache.get_meta(f"speed:{engine}") or {"tokens": 0, "seconds": 0.0, "requests": 0}
+    def _record_speed(cache: Store, key: str, tokens: int, seconds: float, n: int) -> None:
+        prev = cache.get_meta(key) or {"tokens": 0, "seconds": 0.0, "requests": 0}
         cache.set_meta(
-            f"speed:{engine}",
+            key,
             {
                 "tokens": prev["tokens"] + tokens,
                 "seconds": prev["seconds"] + seconds,

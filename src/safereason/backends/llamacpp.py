@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +18,7 @@ from safereason.backends.factory import (
     init_options,
     register_backend,
 )
+from safereason.backends.llamacpp_batch import ROWS, BatchDecoder, Job, slots_for
 from safereason.errors import SafereasonError
 from safereason.reasoning_split import split_reasoning
 from safereason.types import Completion, Request
@@ -26,13 +27,33 @@ if TYPE_CHECKING:
     from safereason.backends.factory import ModelEntry
 
 
+def default_parallel(cores: int | None = None) -> int:
+    """Sequences decoded together when a model entry sets no ``parallel``: 2 per core, at
+    most 16, rounded up to a multiple of 4 (every step is padded to 4 rows anyway, so
+    fewer buys neither speed nor memory). A starting point, not yet a measured optimum:
+    bench/llamacpp_parallel.py measures the speed at each ``parallel``."""
+    return slots_for(min(MAX_DEFAULT_PARALLEL, 2 * (cores or os.cpu_count() or 1)))
+
+
+MAX_DEFAULT_PARALLEL = 16
+DECODING = f"batched-rows{ROWS}"
+MAX_PARALLEL = 256  # llama.cpp's LLAMA_MAX_SEQ: the sequences one context can hold
+
+
 class LlamaCppBackend:
     """Generates with a GGUF model; the chat template comes from the GGUF's metadata.
 
     Each request starts from an empty KV cache (``reuse_prefix=False``) so a result
     depends only on its request, never on what ran before it: resumed and uninterrupted
-    runs give identical text.
+    runs give identical text. Requests in the GGUF's own chat template (plain and
+    prefilled) are decoded ``parallel`` at a time in one context
+    (``llamacpp_batch.BatchDecoder``), each with its own KV stream and sampler chain, so a
+    result does not depend on ``parallel`` either; thinking-budget requests,
+    ``reuse_prefix`` and a ``chat_format`` other than the GGUF's template go one at a
+    time through llama-cpp-python's ``create_*completion``.
     """
+
+    preferred_batch = 16  # requests per generate() call when the runner streams nothing
 
     def __init__(
         self,
@@ -43,6 +64,7 @@ class LlamaCppBackend:
         reuse_prefix: bool = False,
         chat_format: str | None = None,
         verbose: bool = False,
+        parallel: Annotated[int, Field(ge=1, le=MAX_PARALLEL)] | None = None,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -65,9 +87,124 @@ class LlamaCppBackend:
         except (ValueError, RuntimeError) as e:
             raise SafereasonError(f"llama.cpp cannot load {path}: {e}") from None
         self.n_ctx = n_ctx
+        self.parallel = parallel or default_parallel()
+        self._decoder: BatchDecoder | None = None
+
+    def set_parallel(self, parallel: int) -> None:
+        """Decode ``parallel`` sequences at a time from now on (a new batch context)."""
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
+        self.parallel = parallel
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
-        return [self._one(r) for r in requests]
+        """Every request's completion, in order."""
+        done = {i: c for i, c in self._run(requests)}
+        return [done[i] for i in range(len(requests))]
+
+    def stream(self, requests: Sequence[Request]) -> Iterator[Completion]:
+        """Completions as they finish; a finished sequence's slot takes the next request."""
+        for _, c in self._run(requests):
+            yield c
+
+    def _run(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
+        batched = [i for i, r in enumerate(requests) if self._batchable(r)]
+        alone = sorted(set(range(len(requests))) - set(batched))
+        for i in alone:
+            yield i, self._one(requests[i])
+        if not batched:
+            return
+        jobs = [self._job(requests[i]) for i in batched]
+        decoder = self._batch_decoder()
+        try:
+            for k in decoder.run(jobs):
+                yield batched[k], self._finished(requests[batched[k]], jobs[k])
+        except RuntimeError as e:  # llama_decode failed: the unfinished ones are errors
+            pending = [k for k, j in enumerate(jobs) if not j.done]
+            for k in pending:
+                r = requests[batched[k]]
+                yield batched[k], self._failed(r, self._error(r, e), jobs[k].seconds)
+
+    def _batchable(self, r: Request) -> bool:
+        """Decoded in the batch: the GGUF's own template, no thinking budget, fresh KV."""
+        return (
+            not self.reuse_prefix
+            and r.params.thinking_budget is None
+            and self._llm.chat_format == "chat_template.default"
+        )
+
+    def _batch_decoder(self) -> BatchDecoder:
+        if self._decoder is None:
+            try:
+                self._decoder = BatchDecoder(self._llm, self.parallel, self._llm.n_ctx())
+            except ValueError as e:
+                raise SafereasonError(
+                    f"llama.cpp cannot hold {self.parallel} sequences of "
+                    f"n_ctx={self._llm.n_ctx()} for {self.path.name} ({e}); lower parallel "
+                    f"or n_ctx"
+                ) from None
+        return self._decoder
+
+    def _job(self, r: Request) -> Job:
+        """A request as prompt tokens and stop strings, as llama-cpp-python would build them."""
+        p = r.params
+        msgs, prefill = split_prefill(r.messages)
+        try:
+            rendered = self._formatter()(
+                messages=[{"role": m.role, "content": m.content} for m in msgs]
+            )
+        except Exception as e:  # a template error: the request fails, the batch goes on
+            job = Job([], p.max_tokens, p.temperature, p.top_p, p.seed)
+            job.error = f"the chat template failed: {type(e).__name__}: {e}"
+            return job
+        rstop = [rendered.stop] if isinstance(rendered.stop, str) else list(rendered.stop or [])
+        if r.messages[-1].role == "assistant":  # create_completion(prompt=str): its BOS/EOS
+            tokens = self._completion_tokens(rendered.prompt + prefill)
+        else:  # the chat handler tokenizes the rendered prompt itself
+            tokens = self._llm.tokenize(
+                rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+            )
+        stop = [s.encode("utf-8") for s in [*p.stop, *rstop]]
+        return Job(list(tokens), p.max_tokens, p.temperature, p.top_p, p.seed, stop)
+
+    def _completion_tokens(self, prompt: str) -> list[int]:
+        """A text prompt's tokens as ``Llama._create_completion`` makes them."""
+        llm, model = self._llm, self._llm._model
+        cls, sep = model.token_cls(), model.token_sep()
+        bos = [cls if cls != -1 else llm.token_bos()]
+        if not model.add_bos_token() or bos == [-1]:
+            bos = []
+        eos = [sep if sep != -1 else llm.token_eos()]
+        if not model.add_eos_token() and sep == -1:
+            eos = []
+        return bos + list(llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)) + eos
+
+    def _finished(self, r: Request, job: Job) -> Completion:
+        if job.error is not None:
+            return self._failed(r, self._error(r, ValueError(job.error)), job.seconds)
+        text = job.text.decode("utf-8", errors="ignore")
+        _, prefill = split_prefill(r.messages)
+        answer, reasoning = split_reasoning(prefill + text)
+        return Completion(
+            key=r.key,
+            text=answer,
+            reasoning=reasoning,
+            prompt_tokens=len(job.tokens),
+            completion_tokens=len(job.out),
+            finish_reason=job.finish,
+            latency_s=job.seconds,
+            engine="llamacpp",
+        )
+
+    def _failed(self, r: Request, reason: str, seconds: float) -> Completion:
+        return Completion(
+            key=r.key,
+            text="",
+            prompt_tokens=self._prompt_tokens(r) or 0,
+            finish_reason=reason,
+            latency_s=seconds,
+            engine="llamacpp",
+        )
 
     def _one(self, r: Request) -> Completion:
         if not self.reuse_prefix:
@@ -79,18 +216,7 @@ class LlamaCppBackend:
             elif r.messages and r.messages[-1].role == "assistant":
                 text, usage, finish = self._continue(r)
             else:
-                messages: Any = [{"role": m.role, "content": m.content} for m in r.messages]
-                res: Any = self._llm.create_chat_completion(
-                    messages=messages,
-                    max_tokens=r.params.max_tokens,
-                    temperature=r.params.temperature,
-                    top_p=r.params.top_p,
-                    seed=r.params.seed,
-                    stop=list(r.params.stop) or None,
-                )
-                choice = res["choices"][0]
-                text = choice["message"].get("content") or ""
-                usage, finish = res.get("usage") or {}, str(choice.get("finish_reason") or "stop")
+                text, usage, finish = self._plain(r)
         except (ValueError, RuntimeError) as e:  # e.g. the prompt does not fit the context
             return Completion(
                 key=r.key,
@@ -111,6 +237,21 @@ class LlamaCppBackend:
             latency_s=time.perf_counter() - start,
             engine="llamacpp",
         )
+
+    def _plain(self, r: Request) -> tuple[str, dict[str, Any], str]:
+        """A chat request through llama-cpp-python's ``create_chat_completion``."""
+        messages: Any = [{"role": m.role, "content": m.content} for m in r.messages]
+        res: Any = self._llm.create_chat_completion(
+            messages=messages,
+            max_tokens=r.params.max_tokens,
+            temperature=r.params.temperature,
+            top_p=r.params.top_p,
+            seed=r.params.seed,
+            stop=list(r.params.stop) or None,
+        )
+        choice = res["choices"][0]
+        text = choice["message"].get("content") or ""
+        return text, res.get("usage") or {}, str(choice.get("finish_reason") or "stop")
 
     def _prompt_tokens(self, r: Request) -> int | None:
         """The request's prompt length in tokens (its chat template rendered), if known."""
@@ -224,7 +365,10 @@ class LlamaCppBackend:
         )
 
     def close(self) -> None:
-        """Free the model."""
+        """Free the batch context, then the model."""
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
         close = getattr(self._llm, "close", None)
         if close is not None:
             close()
@@ -250,6 +394,9 @@ def _prepare(ref: ModelEntry) -> ModelHandle:
         "engine": "llamacpp",
         "weights_sha256": resolved.sha256,
         "chat_format": ref.options.get("chat_format"),
+        # how tokens are computed: chat requests in padded batches (llamacpp_batch), so
+        # results from the one-at-a-time engine before it are not mixed with these
+        "decoding": DECODING,
     }
     return ModelHandle(ref.display, "llamacpp", identity, resolved.path, ref.options)
 
@@ -263,13 +410,14 @@ ENGINE = register_backend(
     "llamacpp",
     LlamaCppBackend,
     Engine(
-        capabilities=Capabilities(thinking_budget=True, prefill=True),
+        capabilities=Capabilities(streaming=True, thinking_budget=True, prefill=True),
         options=lambda: init_options(LlamaCppBackend, skip=("path",)),
         prepare=_prepare,
         open=_open,
         check_name=_check_name,
-        # threads split the same arithmetic; verbosity is logging
-        neutral=frozenset({"n_threads", "verbose"}),
+        # threads split the same arithmetic; verbosity is logging; every sequence has its
+        # own KV stream and every batch the same row padding, so parallel changes nothing
+        neutral=frozenset({"n_threads", "verbose", "parallel"}),
         covered=frozenset({"chat_format"}),
     ),
 )
