@@ -82,7 +82,7 @@ def run_experiment(
     Into ``run_dir`` (default: its output_dir/name); then, if asked, the output files
     (``results.jsonl``, ``summary.*``) and the report. Returns the outcome and the run.
     """
-    from safereason.config import load_experiment
+    from safereason.experiment_file import load_experiment
     from safereason.report.outputs import write_outputs, write_report
     from safereason.runner import Runner
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from safereason.config import load_experiment
+from safereason.experiment_file import load_experiment
 from safereason.report.outputs import write_outputs
 from safereason.runner import Runner
 from tests.conftest import fake_experiment

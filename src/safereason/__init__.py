@@ -24,7 +24,7 @@ from safereason.types import Completion, GenParams, Message, Request, Sample, Ve
 
 if TYPE_CHECKING:
     from safereason import plugins
-    from safereason.config import load_experiment
+    from safereason.experiment_file import load_experiment
     from safereason.runner import Runner
     from safereason.store import Store
 
@@ -47,7 +47,7 @@ __all__ = [
 
 # name -> (module, attribute in it; None for the module itself), imported on first access
 _LAZY: dict[str, tuple[str, str | None]] = {
-    "load_experiment": ("safereason.config", "load_experiment"),
+    "load_experiment": ("safereason.experiment_file", "load_experiment"),
     "Runner": ("safereason.runner", "Runner"),
     "Store": ("safereason.store", "Store"),
     "plugins": ("safereason.plugins", None),

@@ -104,16 +104,14 @@ def _execute(exp: Any, out_dir: Path | None, dry_run: bool, progress: bool) -> N
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def run(config: Path, dry_run: bool, out_dir: Path | None, no_progress: bool) -> None:
     """Run the experiment in CONFIG (YAML); re-running resumes where it stopped."""
-    from safereason.config import load_experiment
+    from safereason.experiment_file import load_experiment
 
     _execute(load_experiment(config), out_dir, dry_run, not no_progress)
 
 
 @main.command()
 @click.option("--model", default="embedded", show_default=True, help="Model name or .gguf path.")
-@click.option(
-    "--n-math", default=4, type=COUNT, show_default=True, help="GSM-style word problems."
-)
+@click.option("--n-math", default=4, type=COUNT, show_default=True, help="GSM-style word problems.")
 @click.option(
     "--n-arithmetic",
     default=4,

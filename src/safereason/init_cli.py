@@ -137,7 +137,7 @@ def init_command(
     force: bool,
 ) -> None:
     """Write a commented starter experiment to PATH (default: experiment.yaml)."""
-    from safereason.config import load_experiment
+    from safereason.experiment_file import load_experiment
 
     if path.is_dir():
         raise SafereasonError(f"{path} is a directory; name the experiment file to write")

@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from safereason.config import Experiment, check_plugins
+from safereason.config import Experiment
 from safereason.errors import SafereasonError
+from safereason.experiment_file import check_plugins
 
 QUICKSTART_METHODS: list[Any] = [
     "direct",

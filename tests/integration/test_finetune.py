@@ -125,7 +125,7 @@ def test_sweep_writes_an_experiment_the_hf_backend_can_run(
 ) -> None:
     from safereason.backends.factory import open_backend, prepare_model
     from safereason.cli import main
-    from safereason.config import load_experiment
+    from safereason.experiment_file import load_experiment
     from safereason.types import GenParams, Message, Request
 
     doc = _config(tiny_model, tmp_path / "sweep", max_steps=1)

@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from safereason.cli import main
-from safereason.config import load_experiment
+from safereason.experiment_file import load_experiment
 from safereason.runner import Runner
 from safereason.store import Store
 from tests.conftest import FAKE_RULES

@@ -14,7 +14,7 @@ import pytest
 import safereason.runner as runner_mod
 from safereason.backends.fake import FakeBackend
 from safereason.batches import completed_batches
-from safereason.config import load_experiment
+from safereason.experiment_file import load_experiment
 from safereason.runner import Runner
 from safereason.types import Completion, GenParams, Message, Request
 from tests.conftest import fake_experiment

@@ -121,7 +121,7 @@ def _judged_run(tmp_path: Path, cache: str | None) -> tuple[list[str], Path]:
     """A run whose harmful samples go to two judges on one fake judge model."""
     import yaml
 
-    from safereason.config import load_experiment
+    from safereason.experiment_file import load_experiment
     from safereason.runner import Runner
     from tests.conftest import fake_experiment
 

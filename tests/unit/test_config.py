@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from safereason.config import load_experiment
 from safereason.errors import SafereasonError
+from safereason.experiment_file import load_experiment
 from tests.conftest import fake_experiment
 
 

@@ -12,8 +12,9 @@ import yaml
 from click.testing import CliRunner
 
 from safereason.cli import main
-from safereason.config import Experiment, load_experiment
+from safereason.config import Experiment
 from safereason.errors import SafereasonError
+from safereason.experiment_file import load_experiment
 from safereason.runner import Runner
 from safereason.store import Store
 from safereason.types import Completion, GenParams, Message, Request

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pytest
 import yaml
 
-from safereason.config import load_experiment, parse_experiment
+from safereason.experiment_file import load_experiment, parse_experiment
 from safereason.finetune.config import load_finetune
 from safereason.finetune.sweep import experiment_doc, load_sweep
 from safereason.yaml_lines import LocatedYaml

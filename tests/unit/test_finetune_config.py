@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from safereason.cli import main
-from safereason.config import load_experiment
 from safereason.errors import SafereasonError
+from safereason.experiment_file import load_experiment
 from safereason.finetune import MANIFEST
 from safereason.finetune.cli import finetune_command
 from safereason.finetune.config import FinetuneConfig, load_finetune

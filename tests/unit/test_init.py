@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from safereason.cli import main
-from safereason.config import load_experiment, parse_experiment
+from safereason.experiment_file import load_experiment, parse_experiment
 from safereason.init_cli import SCENARIOS, yaml_scalar
 from safereason.report.outputs import write_outputs, write_report
 from safereason.runner import Runner

@@ -14,7 +14,7 @@ import yaml
 import safereason.runner as runner_mod
 from safereason import plugins
 from safereason.backends.fake import FakeBackend
-from safereason.config import load_experiment
+from safereason.experiment_file import load_experiment
 from safereason.judging import may_overlap
 from safereason.results import ResultRow
 from safereason.runner import Runner

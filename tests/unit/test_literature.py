@@ -301,7 +301,7 @@ def test_accuracy_is_read_from_the_papers_extractor_when_the_run_has_it() -> Non
 def test_protocol_check_names_every_remaining_deviation_of_the_paper_preset() -> None:
     from pathlib import Path
 
-    from safereason.config import load_experiment
+    from safereason.experiment_file import load_experiment
 
     root = Path(__file__).resolve().parents[2]
     exp = load_experiment(root / "experiments" / "paper.yaml").model_dump(mode="json")

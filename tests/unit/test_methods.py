@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from safereason import plugins
-from safereason.config import load_experiment
+from safereason.experiment_file import load_experiment
 from safereason.resources import data_jsonl, data_yaml
 from safereason.runner import Runner
 from safereason.store import Store

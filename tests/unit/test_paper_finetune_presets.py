@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from safereason.config import load_experiment
+from safereason.experiment_file import load_experiment
 from safereason.finetune.cli import sweep_command
 from safereason.finetune.mixture import allocate
 from safereason.finetune.sweep import load_sweep

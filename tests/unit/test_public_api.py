@@ -19,10 +19,10 @@ def test_every_public_name_resolves(name: str) -> None:
 
 
 def test_public_names_are_the_real_objects() -> None:
-    from safereason import config, errors, plugins, runner, store, types
+    from safereason import errors, experiment_file, plugins, runner, store, types
 
     assert safereason.Sample is types.Sample and safereason.Verdict is types.Verdict
-    assert safereason.load_experiment is config.load_experiment
+    assert safereason.load_experiment is experiment_file.load_experiment
     assert safereason.Runner is runner.Runner and safereason.Store is store.Store
     assert safereason.SafereasonError is errors.SafereasonError
     assert safereason.plugins is plugins
@@ -51,5 +51,13 @@ def test_import_is_light() -> None:
     ).stdout
     loaded = set(json.loads(out))
     assert not {"torch", "llama_cpp", "transformers", "vllm", "ray"} & loaded
-    assert not {"safereason.runner", "safereason.store", "safereason.config"} & loaded
+    assert (
+        not {
+            "safereason.runner",
+            "safereason.store",
+            "safereason.config",
+            "safereason.experiment_file",
+        }
+        & loaded
+    )
     assert not {m for m in loaded if m.startswith(("safereason.backends", "pydantic"))}

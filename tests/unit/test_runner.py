@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from safereason.config import load_experiment
+from safereason.experiment_file import load_experiment
 from safereason.report.outputs import write_outputs
 from safereason.runner import Runner
 from safereason.store import Store

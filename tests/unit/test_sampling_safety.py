@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from safereason.analysis.cells import wilson
-from safereason.config import load_experiment
 from safereason.errors import SafereasonError
+from safereason.experiment_file import load_experiment
 from safereason.plan import build_plan
 from safereason.store import Store
 from tests.conftest import run_experiment

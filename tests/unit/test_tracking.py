@@ -13,8 +13,8 @@ import yaml
 from click.testing import CliRunner
 
 from safereason.cli import main
-from safereason.config import load_experiment
 from safereason.errors import SafereasonError
+from safereason.experiment_file import load_experiment
 from safereason.store import Store
 from safereason.tracking import metric_key
 from tests.conftest import FAKE_RULES

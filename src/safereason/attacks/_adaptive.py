@@ -46,7 +46,7 @@ def check_models(attack: str, **specs: Mapping[str, Any]) -> None:
 def attacker_prompt(raw: str, goal: str) -> tuple[str, str | None]:
     """``(prompt, why it fell back)`` from an attacker reply: the text between <prompt>
     tags, else the cleaned reply; an unusable one (empty, a refusal, a loop) is the goal."""
-    from safereason.judges.refusal import classify
+    from safereason.judges.refusal_rules import classify
 
     m = _PROMPT.search(raw)
     text = m.group(1).strip() if m else clean_rewrite(raw)

@@ -94,7 +94,7 @@ def unusable(
     in the same language); ``examples``: the prompt's example answers, which a small model
     may copy instead of rewriting.
     """
-    from safereason.judges.refusal import classify
+    from safereason.judges.refusal_rules import classify
 
     if not rewrite:
         return "empty"

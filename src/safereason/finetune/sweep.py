@@ -194,7 +194,7 @@ def experiment_doc(sweep: Sweep) -> dict[str, Any]:
 
 def write_experiment(sweep: Sweep) -> Path:
     """Validate the evaluation experiment and write it as YAML."""
-    from safereason.config import parse_experiment
+    from safereason.experiment_file import parse_experiment
 
     doc = experiment_doc(sweep)
     points = "; ".join(f"ft-{p.label}: {p.values}" for p in sweep.points)

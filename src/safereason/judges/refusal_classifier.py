@@ -77,7 +77,7 @@ REASONS = (
 def rule_features(prompt: str, response: str) -> tuple[np.ndarray, str, str, dict[str, object]]:
     """The rule judge's signals as numbers, the response's first sentence and its rest,
     and the rule judge's own details."""
-    from safereason.judges import refusal as rules
+    from safereason.judges import refusal_rules as rules
 
     label, details = rules.classify(response, prompt=prompt)
     sents = sentences(normalise(response))

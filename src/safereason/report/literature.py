@@ -33,7 +33,7 @@ from typing import Any
 from safereason.analysis.leakage import DIRECT_ATTACK, thought_leakage
 from safereason.analysis.tradeoff import Correlation, correlations
 from safereason.report.literature_more import finetune_rows, privacy_rows
-from safereason.report.literature_table import DASH, PublishedRow, PublishedTable
+from safereason.report.literature_table import DASH, PublishedRow, PublishedTable, attack_matches
 from safereason.report.protocol_check import setup_rows
 from safereason.report.setup_marks import mark_setup
 from safereason.resources import data_yaml
@@ -126,17 +126,13 @@ def family_means(
     return methods, xs, ys, len(models)
 
 
-def _attack_matches(label: str, attack: str) -> bool:
-    return label == attack or label.startswith(f"{attack}(")
-
-
 def safety_by_method(
     rows: Sequence[ResultRow], judge: JudgeInfo, attack: str
 ) -> dict[tuple[str, str], float]:
     """(model, method) -> 1 - unsafe rate under ``attack`` by ``judge``'s verdicts."""
     out: dict[tuple[str, str], list[float]] = {}
     for r in rows:
-        if r.kind != "harmful" or not _attack_matches(r.attack, attack):
+        if r.kind != "harmful" or not attack_matches(r.attack, attack):
             continue
         v = r.decided(judge.key)
         if v is not None:
@@ -277,7 +273,7 @@ def _corr_rows(
     for fig in figs:
         bound = f"r < {fig['r_below']}, p ≤ {fig['p_at_most']}"
         base = PublishedRow(fig["id"], fig["figure"], bound, DASH, attack=str(fig["attack"]))
-        if not any(_attack_matches(a, fig["attack"]) for a in attacks):
+        if not any(attack_matches(a, fig["attack"]) for a in attacks):
             out.append(_with(base, note=f"attack {fig['attack']!r} not in this run"))
             continue
         if judge is None or not acc:

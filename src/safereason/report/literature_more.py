@@ -23,7 +23,7 @@ from typing import Any
 
 from safereason.analysis.cells import wilson
 from safereason.analysis.privacy import privacy_correlations
-from safereason.report.literature_table import DASH, PublishedRow
+from safereason.report.literature_table import DASH, PublishedRow, attack_matches
 from safereason.results import JudgeInfo, ResultRow
 
 
@@ -50,8 +50,6 @@ def _hits(
     acc_judge: str | None,
 ) -> tuple[int, int, str] | None:
     """(hits, n, judge) of a figure's measure in one model x method cell; None: no judge."""
-    from safereason.report.literature import _attack_matches
-
     if fig["measure"] == "asr":
         if harm is None:
             return None
@@ -59,7 +57,7 @@ def _hits(
         for r in rows:
             if r.kind != "harmful" or r.model != model or r.method != method:
                 continue
-            if not _attack_matches(r.attack, str(fig.get("attack", "none"))):
+            if not attack_matches(r.attack, str(fig.get("attack", "none"))):
                 continue
             v = r.decided(harm.key)
             if v is not None:

@@ -54,3 +54,8 @@ class PublishedTable:
         if any(r.differs for r in self.rows):
             lines += ["", "† the row's setup differs from the paper's (named in its note)."]
         return "\n".join(lines) + "\n"
+
+
+def attack_matches(label: str, attack: str) -> bool:
+    """Whether a run's attack label is ``attack`` (alone or with its options)."""
+    return label == attack or label.startswith(f"{attack}(")
