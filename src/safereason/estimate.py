@@ -26,9 +26,9 @@ def parallel_of(handle: ModelHandle) -> int | None:
     """The ``parallel`` a model decodes at (``None``: its engine does not batch this way)."""
     if handle.backend != "llamacpp":
         return None
-    from safereason.backends.llamacpp import default_parallel
+    from safereason.backends.llamacpp import DEFAULT_PARALLEL
 
-    return int(handle.options.get("parallel") or default_parallel())
+    return int(handle.options.get("parallel") or DEFAULT_PARALLEL)
 
 
 def speed_key(engine: str, parallel: int | None) -> str:

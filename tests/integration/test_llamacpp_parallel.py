@@ -49,7 +49,7 @@ def _shape(cs: list[Any]) -> list[tuple[str, str | None, int, int, str]]:
 def backends(small_model_path: str) -> Iterator[dict[int, LlamaCppBackend]]:
     out = {
         p: LlamaCppBackend(Path(small_model_path), n_ctx=512, n_threads=1, parallel=p)
-        for p in (1, 3, 8)
+        for p in (2, 3, 8)
     }
     yield out
     for b in out.values():
@@ -60,14 +60,14 @@ def test_greedy_batched_equals_llama_cpp_python_single_stream(
     backends: dict[int, LlamaCppBackend],
 ) -> None:
     reqs = _requests(max_tokens=12)
-    llm = backends[1]._llm
+    llm = backends[2]._llm
     ref = []
     for r in reqs:  # the unbatched engine itself, one request at a time from an empty cache
         llm.reset()
         if r.messages[-1].role == "assistant":
-            ref.append(backends[1]._continue(r))
+            ref.append(backends[2]._continue(r))
         else:
-            ref.append(backends[1]._plain(r))
+            ref.append(backends[2]._plain(r))
     got = backends[3].generate(reqs)
     assert [(c.text, c.completion_tokens, c.finish_reason) for c in got] == [
         (split_reasoning(text)[0], usage["completion_tokens"], finish)  # as the backend does
@@ -78,7 +78,7 @@ def test_greedy_batched_equals_llama_cpp_python_single_stream(
 def test_parallel_changes_no_token(backends: dict[int, LlamaCppBackend]) -> None:
     for params in ({"max_tokens": 12}, {"max_tokens": 10, "temperature": 0.9, "seed": 5}):
         reqs = _requests(**params)
-        one = _shape(backends[1].generate(reqs))
+        one = _shape(backends[2].generate(reqs))
         assert _shape(backends[3].generate(reqs)) == one
         assert _shape(backends[8].generate(reqs)) == one
         assert _shape(backends[8].generate(reqs[::-1]))[::-1] == one  # nor the order
@@ -99,7 +99,10 @@ def test_a_prompt_too_long_fails_alone(backends: dict[int, LlamaCppBackend]) -> 
     assert good.error is None and good.completion_tokens > 0
 
 
-def test_changing_only_parallel_regenerates_nothing(tmp_path: Path) -> None:
+def test_the_batch_width_is_part_of_the_key(tmp_path: Path) -> None:
+    """parallel 2 and 7 are different decodings (texts can differ with the width on some
+    quantisations): each is stored under its own key, and a rerun at the same width, in
+    the same or a new run directory, regenerates nothing."""
     spec: dict[str, Any] = {
         "name": "par",
         "models": [{"name": "embedded-small", "n_ctx": 512, "n_threads": 1, "parallel": 2}],
@@ -111,9 +114,11 @@ def test_changing_only_parallel_regenerates_nothing(tmp_path: Path) -> None:
     }
     first, _ = run_experiment(tmp_path, spec)
     assert first.generated == 3
-    spec["models"][0]["parallel"] = 7
-    second, _ = run_experiment(tmp_path, spec)
-    assert second.generated == 0 and second.stored_before == 3
+    again, _ = run_experiment(tmp_path, spec)
+    assert again.generated == 0 and again.stored_before == 3
     spec["name"] = "par-elsewhere"  # a new run directory: everything comes from the cache
     third, _ = run_experiment(tmp_path, spec)
     assert third.generated == 0 and third.from_cache == 3
+    spec["models"][0]["parallel"] = 7
+    wider, _ = run_experiment(tmp_path, spec)
+    assert wider.generated == 3

@@ -8,7 +8,7 @@ import pytest
 
 from safereason import estimate
 from safereason.backends.factory import ModelHandle, keyed_options
-from safereason.backends.llamacpp import default_parallel
+from safereason.backends.llamacpp import DEFAULT_PARALLEL
 
 TABLE = {
     "models": {
@@ -31,12 +31,11 @@ def meta_of(**speeds: dict[str, float]) -> Any:
     return lambda key: speeds.get(key)
 
 
-def test_parallel_is_not_keyed_and_defaults_from_the_cores() -> None:
+def test_parallel_is_not_an_option_key_and_defaults_to_one() -> None:
     assert "parallel" not in keyed_options("llamacpp", {"parallel": 8})
     assert estimate.parallel_of(handle(parallel=3)) == 3
-    assert estimate.parallel_of(handle()) == default_parallel()
+    assert estimate.parallel_of(handle()) == DEFAULT_PARALLEL == 1
     assert estimate.parallel_of(handle(backend="fake")) is None
-    assert [default_parallel(c) for c in (1, 2, 3, 4, 8, 64)] == [4, 4, 8, 8, 16, 16]
 
 
 def test_speed_measured_at_the_same_parallel_is_used_as_is(table: None) -> None:
@@ -70,3 +69,16 @@ def test_without_shipped_figures_speeds_are_not_scaled(monkeypatch: pytest.Monke
     tps, src, _ = estimate.tokens_per_s(handle(parallel=8), at4)
     assert tps == pytest.approx(24.0) and "parallel 4" in src
     assert estimate.tokens_per_s(handle(parallel=8), None)[0] == 15.0
+
+
+def test_the_shipped_figures_are_the_embedded_models_benchmark() -> None:
+    from safereason.models.embedded import EMBEDDED
+
+    data = estimate.shipped()
+    for name in ("embedded", "embedded-small"):
+        entry = data["models"][name]
+        assert entry["sha256"] == EMBEDDED[name].sha256
+        assert set(entry["ratio"]) == {"1", "2", "4", "8", "16"}
+        assert entry["ratio"]["1"] == 1.0  # width 1 is llama-cpp-python single-stream
+        assert all(r > 0 for r in entry["ratio"].values())
+    assert "command" in data

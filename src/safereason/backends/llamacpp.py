@@ -18,7 +18,7 @@ from safereason.backends.factory import (
     init_options,
     register_backend,
 )
-from safereason.backends.llamacpp_batch import ROWS, BatchDecoder, Job, slots_for
+from safereason.backends.llamacpp_batch import ROWS, BatchDecoder, Job
 from safereason.errors import SafereasonError
 from safereason.reasoning_split import split_reasoning
 from safereason.types import Completion, Request
@@ -27,15 +27,11 @@ if TYPE_CHECKING:
     from safereason.backends.factory import ModelEntry
 
 
-def default_parallel(cores: int | None = None) -> int:
-    """Sequences decoded together when a model entry sets no ``parallel``: 2 per core, at
-    most 16, rounded up to a multiple of 4 (every step is padded to 4 rows anyway, so
-    fewer buys neither speed nor memory). A starting point, not yet a measured optimum:
-    bench/llamacpp_parallel.py measures the speed at each ``parallel``."""
-    return slots_for(min(MAX_DEFAULT_PARALLEL, 2 * (cores or os.cpu_count() or 1)))
-
-
-MAX_DEFAULT_PARALLEL = 16
+# Sequences decoded together when a model entry sets no ``parallel``: one, through
+# llama-cpp-python's own create_chat_completion. Measured (docs/benchmarks.md): batched
+# decoding pays for its 4-row padding only from parallel 8-16 on this 2-core CPU, and on
+# the embedded 0.5B model (Q5_0/Q8_0 tensors) texts change with parallel, so it is opt-in.
+DEFAULT_PARALLEL = 1
 DECODING = f"batched-rows{ROWS}"
 MAX_PARALLEL = 256  # llama.cpp's LLAMA_MAX_SEQ: the sequences one context can hold
 
@@ -45,12 +41,12 @@ class LlamaCppBackend:
 
     Each request starts from an empty KV cache (``reuse_prefix=False``) so a result
     depends only on its request, never on what ran before it: resumed and uninterrupted
-    runs give identical text. Requests in the GGUF's own chat template (plain and
-    prefilled) are decoded ``parallel`` at a time in one context
-    (``llamacpp_batch.BatchDecoder``), each with its own KV stream and sampler chain, so a
-    result does not depend on ``parallel`` either; thinking-budget requests,
-    ``reuse_prefix`` and a ``chat_format`` other than the GGUF's template go one at a
-    time through llama-cpp-python's ``create_*completion``.
+    runs give identical text. With ``parallel`` above 1, requests in the GGUF's own chat
+    template (plain and prefilled) are decoded that many at a time in one context
+    (``llamacpp_batch.BatchDecoder``), each with its own KV stream and sampler chain; the
+    width is part of the model's identity, since texts can differ with it. The default
+    (1), thinking-budget requests, ``reuse_prefix`` and a ``chat_format`` other than the
+    GGUF's template go one at a time through llama-cpp-python's ``create_*completion``.
     """
 
     preferred_batch = 16  # requests per generate() call when the runner streams nothing
@@ -87,7 +83,7 @@ class LlamaCppBackend:
         except (ValueError, RuntimeError) as e:
             raise SafereasonError(f"llama.cpp cannot load {path}: {e}") from None
         self.n_ctx = n_ctx
-        self.parallel = parallel or default_parallel()
+        self.parallel = parallel or DEFAULT_PARALLEL
         self._decoder: BatchDecoder | None = None
 
     def set_parallel(self, parallel: int) -> None:
@@ -128,7 +124,8 @@ class LlamaCppBackend:
     def _batchable(self, r: Request) -> bool:
         """Decoded in the batch: the GGUF's own template, no thinking budget, fresh KV."""
         return (
-            not self.reuse_prefix
+            self.parallel > 1
+            and not self.reuse_prefix
             and r.params.thinking_budget is None
             and self._llm.chat_format == "chat_template.default"
         )
@@ -394,10 +391,13 @@ def _prepare(ref: ModelEntry) -> ModelHandle:
         "engine": "llamacpp",
         "weights_sha256": resolved.sha256,
         "chat_format": ref.options.get("chat_format"),
-        # how tokens are computed: chat requests in padded batches (llamacpp_batch), so
-        # results from the one-at-a-time engine before it are not mixed with these
-        "decoding": DECODING,
     }
+    parallel = int(ref.options.get("parallel") or DEFAULT_PARALLEL)
+    if parallel > 1:
+        # how tokens are computed: chat requests in padded batches (llamacpp_batch); on some
+        # quantisations the texts differ with the batch width, so each width is its own
+        # identity and never mixed with another's or with one-at-a-time results
+        identity["decoding"] = f"{DECODING}-parallel{parallel}"
     return ModelHandle(ref.display, "llamacpp", identity, resolved.path, ref.options)
 
 
@@ -415,8 +415,8 @@ ENGINE = register_backend(
         prepare=_prepare,
         open=_open,
         check_name=_check_name,
-        # threads split the same arithmetic; verbosity is logging; every sequence has its
-        # own KV stream and every batch the same row padding, so parallel changes nothing
+        # threads split the same arithmetic; verbosity is logging; parallel reaches the
+        # identity as its decoding (one at a time, or batched at that width) in _prepare
         neutral=frozenset({"n_threads", "verbose", "parallel"}),
         covered=frozenset({"chat_format"}),
     ),
