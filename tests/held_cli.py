@@ -3,8 +3,9 @@
     python tests/held_cli.py MARKER N MODULE:CLASS CLI-ARGS...
 
 Once ``MODULE.CLASS`` has answered ``N`` requests (one ``generate`` call at a time, as
-with ``batch_size: 1``), its next ``generate`` call touches ``MARKER`` and sleeps until
-the process is interrupted or killed. A test starts it with :func:`held_cli`, waits for
+with ``batch_size: 1``, or ``N`` completions of ``stream``), its next ``generate`` call,
+or the next completion it would stream, touches ``MARKER`` and sleeps until the process
+is interrupted or killed. A test starts it with :func:`held_cli`, waits for
 the marker with :func:`wait_until_held` — a condition with a deadline, not a delay — and
 then sends its signal: it knows exactly what was stored, however fast either process runs.
 """
@@ -52,6 +53,20 @@ def _hold(marker: Path, n: int, backend: str) -> None:
         return out
 
     cls.generate = generate
+    real_stream = getattr(cls, "stream", None)
+    if real_stream is None:
+        return
+
+    def stream(self: Any, requests: Sequence[Any]) -> Any:
+        nonlocal answered
+        for c in real_stream(self, requests):
+            if answered >= n:  # asked for one more after n: hold before producing it
+                marker.touch()
+                time.sleep(600)
+            answered += 1
+            yield c
+
+    cls.stream = stream
 
 
 def main(argv: list[str]) -> None:
