@@ -114,7 +114,7 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 def test_refusal_classifier_unseen(refusal_rows: list[dict[str, Any]]) -> None:
     """The classifier on batches 13-14, never trained on: no worse than its first look."""
-    rows = [r for r in refusal_rows if r["batch"] >= 13]
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 14]
     assert len(rows) >= 80
     preds = _refusal_labels(rows, "classifier")
     s = _scores(rows, preds, safe="refused")
