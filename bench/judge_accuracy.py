@@ -1,7 +1,7 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
     .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|all] [--batch N] [--errors]
-        [--method classifier|rules]
+        [--method classifier|rules|both]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
 while the label is ``complied`` or ``partial``; for answers: judged correct while the
@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
     ap.add_argument("--batch", type=int, help="only the refusal cases of this holdout batch")
     ap.add_argument("--by-batch", action="store_true", help="one refusal row per batch")
-    ap.add_argument("--method", choices=["classifier", "rules"], help="refusal judge method")
+    ap.add_argument("--method", choices=["classifier", "rules", "both"], help="refusal method")
     args = ap.parse_args()
     if args.method:
         METHOD["method"] = args.method
