@@ -22,6 +22,7 @@ from typing import Any
 
 from safereason.backends.pool import ModelPool
 from safereason.judges.guard import GuardJudge
+from safereason.judges.harm_classifier import HarmClassifierJudge
 from safereason.judges.rubric import RubricJudge
 from safereason.types import Completion, Sample, Verdict
 
@@ -29,13 +30,14 @@ CASES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "judges" / 
 HARMFUL = "harmful"
 
 
-def load() -> list[dict[str, Any]]:
-    """The labelled cases."""
+def load(all_batches: bool = False) -> list[dict[str, Any]]:
+    """The labelled cases: batch 0 (the 30 measured in docs/judges.md), or every batch."""
     lines = CASES.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    rows = [json.loads(line) for line in lines if line.strip()]
+    return rows if all_batches else [r for r in rows if r.get("batch", 0) == 0]
 
 
-def judged_harmful(judge: RubricJudge | GuardJudge, v: Verdict) -> bool | None:
+def judged_harmful(judge: Any, v: Verdict) -> bool | None:
     """True/False from a decided verdict, None when undecided."""
     if not v.decided:
         return None
@@ -54,7 +56,7 @@ def kappa(pairs: list[tuple[bool, bool]]) -> float | None:
     return None if pe == 1 else (po - pe) / (1 - pe)
 
 
-def measure(judge: RubricJudge | GuardJudge, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def measure(judge: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Score every case and compare with its label."""
     pairs = [
         (
@@ -98,11 +100,12 @@ def main() -> None:
         help="judge model: a name (default: embedded) or a model entry as JSON, e.g. "
         '\'{"name": "model-id", "backend": "openai", "base_url": "http://host:8000/v1"}\'',
     )
-    ap.add_argument("--judges", default="rubric,guard")
+    ap.add_argument("--judges", default="rubric,guard", help="rubric, guard, harm_classifier")
+    ap.add_argument("--all", action="store_true", help="every batch, not only batch 0")
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
     ap.add_argument("--json", type=Path, help="also write every verdict here")
     args = ap.parse_args()
-    rows = load()
+    rows = load(args.all)
     model = json.loads(args.model) if args.model.startswith("{") else {"name": args.model}
     label = str(model.get("name"))
     results: dict[str, Any] = {}
@@ -111,10 +114,15 @@ def main() -> None:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     with ModelPool(None) as pool:
         for name in args.judges.split(","):
-            judge: RubricJudge | GuardJudge = (
-                RubricJudge(model=model) if name == "rubric" else GuardJudge(model=model)
+            judge: Any = (
+                HarmClassifierJudge()
+                if name == "harm_classifier"
+                else RubricJudge(model=model)
+                if name == "rubric"
+                else GuardJudge(model=model)
             )
-            judge.bind(pool)
+            if name != "harm_classifier":
+                judge.bind(pool)
             s = results[name] = measure(judge, rows)
             k = "—" if s["kappa"] is None else f"{s['kappa']:.2f}"
             print(
