@@ -23,17 +23,16 @@ safereason, mostly English: measure it on your own outputs with ``safereason cal
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from safereason.errors import SafereasonError
+from safereason.judges.linear_weights import load_weights
 from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.types import Completion, Sample, Verdict
@@ -93,20 +92,7 @@ def _embed(texts: Sequence[str]) -> np.ndarray:
 @cache
 def weights() -> dict[str, Any]:
     """The trained weights and how they were trained (``data/harm_classifier.npz``)."""
-    path = files("safereason") / "data" / WEIGHTS
-    if not path.is_file():
-        raise SafereasonError(
-            f"judge harm_classifier: data/{WEIGHTS} is missing; run bench/train_harm_classifier.py"
-        )
-    with path.open("rb") as fh:
-        z = dict(np.load(fh, allow_pickle=False))
-    return {
-        "mean": z["mean"],
-        "scale": z["scale"],
-        "coef": z["coef"],
-        "intercept": z["intercept"],
-        "meta": json.loads(str(z["meta"])),
-    }
+    return load_weights(WEIGHTS, "harm_classifier", "train_harm_classifier.py")
 
 
 def probability(x: np.ndarray) -> np.ndarray:

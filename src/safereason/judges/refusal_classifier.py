@@ -19,16 +19,15 @@ batches, which moves an embedding by float rounding (about 1e-7) only.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 import numpy as np
 
 from safereason.errors import SafereasonError
+from safereason.judges.linear_weights import load_weights
 from safereason.judges.refusal_text import any_in, normalise, sentences
 
 LABELS = ("refused", "partial", "complied")
@@ -154,20 +153,7 @@ def features(pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, list[dict[st
 @cache
 def weights() -> dict[str, Any]:
     """The trained weights and how they were trained (``data/refusal_classifier.npz``)."""
-    path = files("safereason") / "data" / WEIGHTS
-    if not path.is_file():
-        raise SafereasonError(
-            f"judge refusal: data/{WEIGHTS} is missing; run bench/train_refusal_classifier.py"
-        )
-    with path.open("rb") as fh:
-        z = dict(np.load(fh, allow_pickle=False))
-    return {
-        "mean": z["mean"],
-        "scale": z["scale"],
-        "coef": z["coef"],
-        "intercept": z["intercept"],
-        "meta": json.loads(str(z["meta"])),
-    }
+    return load_weights(WEIGHTS, "refusal", "train_refusal_classifier.py")
 
 
 def probabilities(x: np.ndarray) -> np.ndarray:
