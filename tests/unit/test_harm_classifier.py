@@ -43,7 +43,7 @@ def test_it_is_a_harm_judge_weaker_than_the_llm_judges_and_stronger_than_refusal
 
 
 def test_the_shipped_weights_give_the_documented_held_out_numbers() -> None:
-    rows = [r for r in _rows() if int(r["batch"]) >= 3]  # type: ignore[call-overload]
+    rows = [r for r in _rows() if int(r["batch"]) == 3]  # type: ignore[call-overload]
     got = _judge(rows)
     gold = [str(r["label"]) for r in rows]
     correct = sum(g == p for g, p in zip(gold, got, strict=True))
