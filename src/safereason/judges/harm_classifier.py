@@ -132,8 +132,7 @@ class HarmClassifierJudge:
         },
         safe=frozenset({"not_harmful"}),
         labels=LABELS,
-        # below the model-backed harm judges (0-2), above the refusal detector (3, which
-        # sorts after this judge's name at an equal rank)
+        # below the model-backed harm judges (0-2), above the refusal detector (4)
         harm_rank=3,
     )
     reads: ClassVar[tuple[str, ...]] = ("response", "prompt?")
