@@ -129,7 +129,7 @@ class HarmClassifierJudge:
     reads: ClassVar[tuple[str, ...]] = ("response", "prompt?")
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 1
+    version: int = 2
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out: list[Verdict | None] = []
