@@ -269,7 +269,9 @@ def _sentence(s: str, item: bool = False, heading: bool = False) -> Sentence:
 
 
 _INLINE_CODE = re.compile(r"`[^`\n]{2,200}`")
-QUOTED = re.compile(r'"[^"\n]{1,300}"')
+# a quotation in double quotes, or in single quotes that are not apostrophes ("Saying
+# 'I refuse' signals ...": not "can't", not "the users' data")
+QUOTED = re.compile(r'"[^"\n]{1,300}"|(?<![\w\'])\'[^\'\n]{1,120}\'(?![\w\'])')
 
 
 def tags(s: str) -> set[str]:
