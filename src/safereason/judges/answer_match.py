@@ -80,6 +80,10 @@ _TO_NUMBER = (
     r"(?:\s|\*|:|\b(?:is|are|was|were|be|of|a|an|us|you|about|exactly|approximately|"
     r"roughly|only|just|then|now|up)\b)*$"
 )
+# A clause whose last number follows "=" (after at most a currency sign or a space).
+_EQUATION_END = re.compile(r"=\s*(?:\$|€|£)?\s*-?$")
+# Working that ends on an operator: the response was cut off before its result.
+_TRUNCATED = re.compile(r"(?:=|×|÷|\+|\*|\\times|\\cdot)\s*$")
 _CHECK = re.compile(
     r"^\W*(?:check(?:ing)?|verif(?:y|ying|ication)|sanity check|double-check(?:ing)?|"
     r"proof|indeed|yes)\b",
@@ -173,6 +177,115 @@ def words_to_digits(text: str) -> str:
     return re.sub(r"\b(?:negative|minus)\s+(?=\d)", "-", text, flags=re.IGNORECASE)
 
 
+def language(text: str) -> str | None:
+    """The non-English language a response is written in (``de``, ``fr``, ``es``), or
+    ``None``: the one with most cue words (``data/answer_match.yaml``), if it has more than
+    English."""
+    langs = _words()["languages"]
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    counts = {k: sum(w in _cues(k) for w in words) for k in langs}
+    english = counts.pop("en", 0)
+    best = max(counts, key=lambda k: counts[k], default=None)
+    return best if best is not None and counts[best] > english else None
+
+
+@cache
+def _cues(lang: str) -> frozenset[str]:
+    return frozenset(str(c).lower() for c in _words()["languages"][lang]["cues"])
+
+
+@cache
+def _lang_patterns(lang: str) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """A language's number-word phrase and its special words ("un demi")."""
+    d = _words()["languages"][lang]
+    words = [*map(str, d["values"]), *d["hundreds"], *map(str, d["scales"])]
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    conn = "|".join(re.escape(c) for c in d["connectors"])
+    glue = f"(?:{conn})?" if lang == "de" else ""  # German writes "fünfundzwanzig"
+    morph = rf"(?:{alt})(?:{glue}(?:{alt}))*"
+    phrase = rf"(?<![\w-])(?:{morph})(?:[\s-]+(?:(?:{conn})[\s-]+)?(?:{morph}))*(?![\w-])"
+    special = sorted(map(str, d["special"]), key=len, reverse=True)
+    spec = (
+        re.compile(r"(?<!\w)(?:" + "|".join(re.escape(x) for x in special) + r")(?!\w)", re.I)
+        if special
+        else None
+    )
+    return re.compile(phrase, re.IGNORECASE), spec
+
+
+def _lang_value(lang: str, phrase: str) -> Fraction | None:
+    d = _words()["languages"][lang]
+    values = {str(k): int(v) for k, v in d["values"].items()}
+    scales = {str(k): int(v) for k, v in d["scales"].items()}
+    hundreds, conns = set(d["hundreds"]), set(d["connectors"])
+    tokens = sorted([*values, *hundreds, *scales, *conns], key=len, reverse=True)
+    alt = "|".join(re.escape(t) for t in tokens)
+    found = re.findall(alt, phrase.lower())
+    if not [t for t in found if t not in conns] or all(
+        t in d["articles"] or t in conns for t in found
+    ):
+        return None
+    total, current = 0, 0
+    for tok in found:
+        if tok in conns:
+            continue
+        if tok in values:
+            current += values[tok]
+        elif tok in hundreds:
+            current = max(current, 1) * 100
+        else:
+            total += max(current, 1) * scales[tok]
+            current = 0
+    return Fraction(total + current)
+
+
+def _lang_words_to_digits(text: str, lang: str) -> str:
+    phrase, spec = _lang_patterns(lang)
+    specials = {str(k).lower(): v for k, v in _words()["languages"][lang]["special"].items()}
+    if spec is not None:
+        text = spec.sub(lambda m: _fmt(Fraction(str(specials[m.group(0).lower()]))), text)
+
+    def repl(m: re.Match[str]) -> str:
+        v = _lang_value(lang, m.group(0))
+        return m.group(0) if v is None else _fmt(v)
+
+    return phrase.sub(repl, text)
+
+
+_DOT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?:,\d+)?(?!\d|[.,]\d)")
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d+),(\d+)(?!\d|[.,]\d)")
+_APOSTROPHE_THOUSANDS = re.compile(r"(?<![\d.,'’])\d{1,3}(?:['’]\d{3})+(?![\d'’])")
+
+
+def localize(text: str) -> str:
+    """Numbers as English writes them: "12'400" -> "12400" in any language; in a German,
+    French or Spanish response "1.250" -> "1250", "18.499,50" -> "18499.50", "3,5" -> "3.5"
+    and number words as digits ("vingt-quatre" -> "24"); scale words after digits in any
+    language ("2.4 million" -> "2400000", "1.5k" -> "1500")."""
+    w = _words()
+    lang = language(text)
+    text = _APOSTROPHE_THOUSANDS.sub(lambda m: re.sub("['’]", "", m.group(0)), text)
+    for pat in w["percent_words"]:
+        text = re.sub(pat, "%", text, flags=re.IGNORECASE)
+    scales = {str(k): int(v) for k, v in w["digit_scales"].items()}
+    if lang is not None:
+        text = _DOT_THOUSANDS.sub(lambda m: m.group(0).replace(".", "").replace(",", "."), text)
+        text = _DECIMAL_COMMA.sub(r"\1.\2", text)
+        text = _lang_words_to_digits(text, lang)
+        lang_scales = w["languages"][lang]["digit_scales"]
+        scales |= {str(k).lower(): int(v) for k, v in lang_scales.items()}
+    # "2.4 million", "3 thousand", "1.5k" (k, K and bn only right after the digits)
+    words = "|".join(re.escape(k) for k in sorted(scales, key=len, reverse=True) if len(k) > 2)
+    pat = rf"(?<![\d.,])(\d+(?:\.\d+)?)(?:\s?({words})\b|(k|K|bn)\b)"
+
+    def scale(m: re.Match[str]) -> str:
+        word = m.group(2) or m.group(3)
+        factor = scales.get(word, scales.get(word.lower(), 1))
+        return _fmt(Fraction(m.group(1)) * factor)
+
+    return re.sub(pat, scale, text, flags=0 if lang is None else re.IGNORECASE)
+
+
 def latex_to_plain(text: str) -> str:
     """Numeric LaTeX fractions as ``a/b`` (``2\\frac{1}{2}`` -> ``2 1/2``), so a fraction
     is read as one number."""
@@ -186,7 +299,7 @@ def latex_to_plain(text: str) -> str:
 
 
 def _scan_text(text: str) -> str:
-    return words_to_digits(latex_to_plain(text.translate(_MINUS)))
+    return words_to_digits(latex_to_plain(localize(text.translate(_MINUS))))
 
 
 def _last_boxed_at(text: str) -> tuple[int, str] | None:
@@ -261,6 +374,9 @@ def pick_number(clause: str, explicit: bool) -> str | None:
         return None
     if len(nums) == 1:
         return nums[0].group(0).strip()
+    tail = re.sub(r"[.!;)*]+$", "", clause[nums[-1].end() :])
+    if not explicit and _EQUATION_END.search(clause[: nums[-1].start()]) and _unit_tail(tail):
+        return nums[-1].group(0).strip()  # the working ends "56 - 6 = 50": 50
     cut = _first_match_after(_compiled("justification"), clause, nums[0].end())
     if cut is not None:
         clause = clause[:cut]
@@ -299,6 +415,8 @@ def pick_number(clause: str, explicit: bool) -> str | None:
 
 def _final_statement(text: str) -> str | None:
     """The number stated by the last sentence that states one (not a check of it)."""
+    if _TRUNCATED.search(text):
+        return None  # the working stops mid-step ("so 30 / 3 ="): no answer
     sentences = [s for s in _SENTENCE.split(text) if s.strip()]
     with_numbers = [s for s in sentences if _numbers(s) or _math_span(s)]
     if not with_numbers:
@@ -328,7 +446,7 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     "the answer is ..." overrides an earlier boxed or #### answer only when it is a bare
     value, so that "\\boxed{14}. The answer is consistent with ..." stays 14.
     """
-    raw = text.translate(_MINUS)
+    raw = localize(text.translate(_MINUS))
     scan = _scan_text(text)
     found: list[tuple[int, int, str, str]] = []  # (start, end, answer, how)
     boxed = _last_boxed_at(raw)
@@ -473,7 +591,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 3
+    version: int = 4
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
