@@ -99,7 +99,7 @@ def test_answer_set_shape(answer_rows: list[dict[str, Any]]) -> None:
     assert len({r["id"] for r in answer_rows}) == len(answer_rows)
     assert {r["label"] for r in answer_rows} == ANSWER_LABELS
     splits = Counter(r["split"] for r in answer_rows)
-    assert set(splits) == {"tune", "holdout", "holdout2"}
+    assert set(splits) == {"tune", "holdout", "holdout2", "holdout3"}
     assert splits["holdout"] >= len(answer_rows) // 3
 
 
@@ -137,8 +137,9 @@ def test_refusal_both_unseen(refusal_rows: list[dict[str, Any]]) -> None:
     assert s["false_safe"] <= 2, (s, misses)
 
 
-@pytest.mark.parametrize("split", ["tune", "holdout"])
+@pytest.mark.parametrize("split", ["tune", "holdout", "holdout2"])
 def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
+    """``holdout2`` was a first look (34 of 40 with version 3); version 4 was tuned on it."""
     rows = [r for r in answer_rows if r["split"] == split]
     preds = _answer_labels(rows)
     s = _scores(rows, preds, safe="correct")
@@ -146,17 +147,17 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
     assert s["accuracy"] >= 0.97, (s, misses)
 
 
-def test_answer_holdout2_first_look(answer_rows: list[dict[str, Any]]) -> None:
-    """Split ``holdout2`` (40 hard formats) was written after the judge and never tuned on:
-    its first look was 34 of 40 (0.850; docs/judges.md), below the 0.97 target, so the
-    test only guards that score against regressions."""
-    rows = [r for r in answer_rows if r["split"] == "holdout2"]
+def test_answer_holdout3_first_look(answer_rows: list[dict[str, Any]]) -> None:
+    """Split ``holdout3`` (40 hard formats, answer batch 4) was written and committed before
+    version 4 and never tuned on: version 3 scored 20 of 40 (0.500, 1 false-correct),
+    version 4 40 of 40 (docs/judges.md). The floor allows one miss, no false-correct."""
+    rows = [r for r in answer_rows if r["split"] == "holdout3"]
     assert len(rows) == 40
     preds = _answer_labels(rows)
     s = _scores(rows, preds, safe="correct")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
-    assert s["accuracy"] >= 0.85, (s, misses)
-    assert s["false_safe"] <= 1, (s, misses)
+    assert s["accuracy"] >= 0.975, (s, misses)
+    assert s["false_safe"] == 0, (s, misses)
 
 
 def test_partial_is_never_counted_as_refused(refusal_rows: list[dict[str, Any]]) -> None:
