@@ -22,6 +22,14 @@ mixed numbers ("2 1/2", ``2\\frac{1}{2}``) and LaTeX fractions (``\\frac``, ``\\
 ``\\tfrac``, ``\\frac12``), which are read as one value, never as their denominator. Two
 numbers are compared exactly as rationals ("0.333" is not 1/3); anything else (``\\sqrt{2}``,
 ``12\\pi``, ``x^2-1``, sets) goes to math-verify.
+
+A response that reads as German, French or Spanish (more of its words are that language's
+cue words than English ones) is read in that language's number format: "1.250" is 1250,
+"18.499,50" is 18499.5 and "3,5" is 3.5, and its number words count ("vingt-quatre",
+"fünfundzwanzig", "cuarenta y seis"). In any language "12'400" is 12400 and a scale word
+after digits multiplies ("2.4 million", "1.5k"). Working that ends in an equation states
+its result ("56 - 6 = 50" gives 50); working that ends on an operator ("so 30 / 3 =") states
+no answer.
 """
 
 from __future__ import annotations
