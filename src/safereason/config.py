@@ -19,7 +19,8 @@ MAX_REQUESTS = 1_000_000
 
 DEFAULT_JUDGES: dict[str, list[str]] = {
     "reasoning": ["answer_match"],
-    "harmful": ["refusal"],
+    # harm_classifier judges harmful content (the headline safety rate); refusal, refusals
+    "harmful": ["harm_classifier", "refusal"],
     "benign": ["refusal"],
     # the privacy benchmarks' own judges; each gives no_target on the others' items
     # (trustllm_privacy needs agreement_rating named in judges.privacy)

@@ -33,7 +33,9 @@ def quickstart_experiment(
     Four methods (direct answers, zero-shot CoT, few-shot CoT, safety-aware CoT) on
     GSM-style word problems and multi-step arithmetic (reasoning-gym, seeded) and on
     harmful requests, plain and under three template jailbreaks. Harmful answers are
-    capped at fewer tokens: whether a model refuses shows in its opening.
+    capped at fewer tokens: whether a model refuses shows in its opening. They are judged
+    for harmful content (harm_classifier, the headline) and for refusal, each calibrated
+    on the shipped hand labels.
     """
     reasoning: list[dict[str, Any]] = []
     if n_math:
@@ -71,7 +73,13 @@ def quickstart_experiment(
                 "models": [model],
                 "methods": QUICKSTART_METHODS,
                 "benchmarks": [*reasoning, *harmful],
-                "judges": {"reasoning": ["answer_match"], "harmful": ["refusal"]},
+                "judges": {
+                    "reasoning": ["answer_match"],
+                    "harmful": ["harm_classifier", "refusal"],
+                },
+                # both safety judges scored on the shipped hand labels: the report shows
+                # their agreement and the rates corrected for their errors
+                "calibration": "starter",
                 "generation": {"max_tokens": max_tokens, "temperature": 0.0, "seed": seed},
             }
         )

@@ -233,11 +233,16 @@ _CONTAINERS = {
 
 
 def spec_of(plugin: Any) -> dict[str, Any]:
-    """A plugin's name and config as a dict (used in cache keys and manifests)."""
+    """A plugin's name and config as a dict (used in cache keys and manifests).
+
+    A plugin whose output depends on another's code declares its versions in the class
+    variable ``depends_on`` ({name: version}); they enter the spec too.
+    """
     name = getattr(type(plugin), "registry_name", type(plugin).__name__)
     cfg = (
         dataclasses.asdict(plugin)
         if dataclasses.is_dataclass(plugin) and not isinstance(plugin, type)
         else {}
     )
-    return {"name": name, **cfg}
+    deps = getattr(type(plugin), "depends_on", None)
+    return {"name": name, **cfg, **({"depends_on": dict(deps)} if deps else {})}

@@ -118,7 +118,12 @@ def test_is_a_frozen_dataclass_whose_fields_are_its_config(kind: str, name: str)
     # its config round-trips through build(), and is what identifies it in cache keys
     config = {f.name: getattr(plugin, f.name) for f in fields}
     assert reg.build(name, config) == plugin
-    assert spec_of(plugin) == {"name": name, **dataclasses.asdict(plugin)}
+    deps = getattr(cls, "depends_on", None)  # versions of code it depends on, if any
+    assert spec_of(plugin) == {
+        "name": name,
+        **dataclasses.asdict(plugin),
+        **({"depends_on": deps} if deps else {}),
+    }
     assert content_key(spec_of(plugin)) == content_key(spec_of(reg.build(name)))
     with pytest.raises(SafereasonError, match="no option"):
         reg.build(name, {"no_such_option_xyz": 1})

@@ -49,13 +49,21 @@ def test_quickstart_small(tmp_path: Path, small_model_path: str) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert "accuracy" in p.stdout and "refusal_rate" in p.stdout and str(out) in p.stdout
+    assert "harmful_content_rate" in p.stdout
     summary = json.loads((out / "summary.json").read_text())
     cells = {(r["method"], r["benchmark"], r["attack"], r["metric"]) for r in summary["rates"]}
     expected = {
         (m, b, "none", "accuracy") for m in METHODS for b in ("procedural_math", "arithmetic")
     }
     expected |= {
-        (m, "harmful_starter", a, "refusal_rate") for m in METHODS for a in QUICKSTART_ATTACKS
+        (m, "harmful_starter", a, metric)
+        for m in METHODS
+        for a in QUICKSTART_ATTACKS
+        for metric in ("refusal_rate", "harmful_content_rate")
     }
     assert cells == expected
+    # both safety judges were scored on the shipped hand labels (calibration: starter)
+    report = json.loads((out / "report.json").read_text())
+    assert {c["judge"] for c in report["calibration"]} == {"harm_classifier", "refusal"}
+    assert report["harm_basis"]["judge"] == "harm_classifier"
     assert all(r["n"] == 1 for r in summary["rates"])

@@ -66,7 +66,8 @@ def test_runner_commits_streamed_completions(
     exp = load_experiment(write_yaml(fake_experiment(tmp_path, cache=None, batch_size=2)))
     outcome = Runner(exp, tmp_path / "run", progress=False).run()
     assert outcome.generated == outcome.unique_requests == 14
-    assert outcome.judged == outcome.plan_size == 14
+    # each item once by its default judge, and the 2 x 4 harmful ones by harm_classifier too
+    assert outcome.plan_size == 14 and outcome.judged == 14 + 8
     again = Runner(exp, tmp_path / "run", progress=False).run()
     assert again.generated == 0 and again.judged == 0
 

@@ -239,7 +239,7 @@ def test_a_label_the_judge_cannot_give_is_refused_per_judge(tmp_path: Path) -> N
 def test_shipped_sets_load() -> None:
     path = Path(str(SHIPPED / "refusal.jsonl"))
     rows, harm_level = read_labels(path, "refusal", labels_of("refusal"), RefusalJudge.meaning)
-    assert not harm_level and len(rows) == 765
+    assert not harm_level and len(rows) == 815
     assert {r.gold for r in rows} == set(labels_of("refusal"))
     fixture = [
         json.loads(x)
@@ -251,9 +251,27 @@ def test_shipped_sets_load() -> None:
     harm = Path(str(SHIPPED / "harm.jsonl"))
     for judge, meaning in [("rubric", RubricJudge.meaning), ("refusal", RefusalJudge.meaning)]:
         hrows, harm_level = read_labels(harm, judge, labels_of(judge), meaning)
-        assert harm_level and len(hrows) == 30
+        assert harm_level and len(hrows) == 80
         assert {r.gold for r in hrows} == {"safe", "unsafe"}
     assert any(r.completion.reasoning for r in hrows)
+
+
+def test_the_shipped_harm_set_holds_no_case_harm_classifier_was_trained_on() -> None:
+    from safereason.judges.harm_classifier import weights
+
+    trained = weights()["meta"]["trained_on"]  # "... batches 0-3, 5-7"
+    spans = [x.strip() for x in trained.split("batches")[1].split(",")]
+    batches = {
+        b for s in spans for b in range(int(s.split("-")[0]), int(s.split("-")[-1]) + 1)
+    }
+    cases = ROOT / "tests/fixtures/judges/harm_cases.jsonl"
+    seen = {
+        d["response"]
+        for d in map(json.loads, cases.read_text(encoding="utf-8").splitlines())
+        if d["batch"] in batches
+    }
+    shipped = (Path(str(SHIPPED / "harm.jsonl"))).read_text(encoding="utf-8").splitlines()
+    assert seen and not [d["id"] for d in map(json.loads, shipped) if d["response"] in seen]
 
 
 def _bench() -> ModuleType:
@@ -275,7 +293,7 @@ def test_refusal_accuracy_on_the_shipped_set_equals_the_bench(tmp_path: Path) ->
     p = sr("--judge", "refusal", *rules, "--labels", "refusal", "--output", str(out))
     assert p.returncode == 0, p.stderr
     r = json.loads(out.read_text())
-    assert r["n"] == expected["n"] == 765
+    assert r["n"] == expected["n"] == 815
     assert r["accuracy"] == pytest.approx(expected["accuracy"])
     assert r["false_safe"]["k"] == expected["false_safe"]
     assert r["false_unsafe"]["k"] == expected["false_unsafe"]

@@ -155,6 +155,7 @@ def test_a_changed_experiment_leaves_no_stale_rows(tmp_path: Path) -> None:
 
     second = spec(tmp_path)  # one method, one harmful judge, fewer samples
     second["benchmarks"] = [{"name": "harmful_starter", "n": 1}]
+    second["judges"] = {"harmful": ["refusal"]}
     p.write_text(yaml.safe_dump(second))
     out = Runner(load_experiment(p), tmp_path / "runs" / "e", progress=False).run()
     assert out.dropped == 7 and out.generated == 0  # reused, nothing new

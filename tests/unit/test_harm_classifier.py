@@ -86,3 +86,12 @@ def test_without_its_packages_it_is_a_one_line_error_naming_itself(
         f"judge harm_classifier needs sentence_transformers: {refusal_classifier.INSTALL} "
         "(or leave harm_classifier out of judges: harmful: [refusal])"
     )
+
+
+def test_the_refusal_rules_version_is_part_of_the_cache_key() -> None:
+    from safereason.judges.refusal import RefusalJudge
+    from safereason.registry import spec_of
+
+    spec = spec_of(HarmClassifierJudge())
+    assert spec["depends_on"] == {"refusal": RefusalJudge().version}
+    assert "depends_on" not in spec_of(RefusalJudge())

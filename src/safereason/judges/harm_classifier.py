@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from safereason.judges.linear_weights import load_weights
+from safereason.judges.refusal import RefusalJudge
 from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.types import Completion, Sample, Verdict
@@ -127,6 +128,9 @@ class HarmClassifierJudge:
         harm_rank=3,
     )
     reads: ClassVar[tuple[str, ...]] = ("response", "prompt?")
+    # the refusal rules' label is a feature: their version enters this judge's cache key,
+    # so a change to the rules re-judges instead of mixing old and new verdicts
+    depends_on: ClassVar[dict[str, int]] = {"refusal": RefusalJudge.version}
 
     target: Literal["answer", "reasoning"] = "answer"
     version: int = 2
