@@ -306,10 +306,6 @@ def latex_to_plain(text: str) -> str:
     return _LATEX_FRAC.sub(frac, text)
 
 
-def _scan_text(text: str) -> str:
-    return words_to_digits(latex_to_plain(localize(text.translate(_MINUS))))
-
-
 def _last_boxed_at(text: str) -> tuple[int, str] | None:
     """Where the last ``\\boxed{...}`` (or ``\\fbox{}``) starts, and its content."""
     start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
@@ -455,7 +451,7 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     value, so that "\\boxed{14}. The answer is consistent with ..." stays 14.
     """
     raw = localize(text.translate(_MINUS))
-    scan = _scan_text(text)
+    scan = words_to_digits(latex_to_plain(raw))
     found: list[tuple[int, int, str, str]] = []  # (start, end, answer, how)
     boxed = _last_boxed_at(raw)
     boxed_scan = _last_boxed_at(scan)
