@@ -191,7 +191,14 @@ def build_judge(judge: str, options: tuple[str, ...]) -> tuple[str, Any, ModelPo
 
     spec = _judge_spec(judge, options)
     name = spec.pop("name")
+    stated = spec.pop("depends_on", None)  # as a manifest records it: not an option
     plugin = plugins.judges.build(name, spec)
+    have = getattr(type(plugin), "depends_on", None)
+    if stated is not None and stated != have:
+        raise SafereasonError(
+            f"judge {name}: the spec depends_on {stated}, but this safereason's judge "
+            f"depends on {have}; leave depends_on out to use this one"
+        )
     pool = ModelPool.for_setting("default")
     if isinstance(plugin, plugins.UsesModels):
         plugin.bind(pool)

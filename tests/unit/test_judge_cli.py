@@ -232,3 +232,21 @@ def test_help_lists_the_fields_each_judge_reads() -> None:
     for name in plugins.judges.names():
         want = input_fields(plugins.judges.get(name)).describe()
         assert any(x.split() == [name, *want.split()] for x in lines), (name, p.stdout)
+
+
+def test_a_spec_copied_from_a_manifest_keeps_its_depends_on(tmp_path: Path) -> None:
+    from safereason.judges.refusal import RefusalJudge
+
+    inp = write_jsonl(tmp_path / "in.jsonl", [item(1, REFUSAL)])
+    spec = tmp_path / "hc.json"
+    # the harm judge's encoder is not loaded: a mismatch is refused before any scoring
+    spec.write_text('{"name": "harm_classifier", "depends_on": {"refusal": 1}}')
+    p = sr("--judge", str(spec), "--input", str(inp), "--output", str(tmp_path / "o.jsonl"))
+    assert p.returncode != 0 and f"depends on {{'refusal': {RefusalJudge.version}}}" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    spec.write_text('{"name": "refusal", "depends_on": {"x": 1}}')
+    p = sr("--judge", str(spec), "--input", str(inp), "--output", str(tmp_path / "o.jsonl"))
+    assert p.returncode != 0 and "depends_on {'x': 1}" in p.stderr
+    spec.write_text(json.dumps({"name": "refusal", "version": RefusalJudge.version}))
+    p = sr("--judge", str(spec), "--input", str(inp), "--output", str(tmp_path / "o.jsonl"))
+    assert p.returncode == 0, p.stderr  # no depends_on stated: nothing to check
