@@ -221,16 +221,35 @@ def _lang_patterns(lang: str) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
     return re.compile(phrase, re.IGNORECASE), spec
 
 
-def _lang_value(lang: str, phrase: str) -> Fraction | None:
+@dataclass(frozen=True)
+class _LangNumbers:
+    """A language's number-word tables (``data/answer_match.yaml``), read once."""
+
+    values: dict[str, int]
+    scales: dict[str, int]
+    hundreds: frozenset[str]
+    conns: frozenset[str]
+    articles: frozenset[str]
+    tokens: re.Pattern[str]  # any of the words above, longest first
+
+
+@cache
+def _lang_numbers(lang: str) -> _LangNumbers:
     d = _words()["languages"][lang]
     values = {str(k): int(v) for k, v in d["values"].items()}
     scales = {str(k): int(v) for k, v in d["scales"].items()}
-    hundreds, conns = set(d["hundreds"]), set(d["connectors"])
+    hundreds, conns = frozenset(d["hundreds"]), frozenset(d["connectors"])
     tokens = sorted([*values, *hundreds, *scales, *conns], key=len, reverse=True)
-    alt = "|".join(re.escape(t) for t in tokens)
-    found = re.findall(alt, phrase.lower())
+    alt = re.compile("|".join(re.escape(t) for t in tokens))
+    return _LangNumbers(values, scales, hundreds, conns, frozenset(d["articles"]), alt)
+
+
+def _lang_value(lang: str, phrase: str) -> Fraction | None:
+    table = _lang_numbers(lang)
+    values, scales, hundreds, conns = table.values, table.scales, table.hundreds, table.conns
+    found = table.tokens.findall(phrase.lower())
     if not [t for t in found if t not in conns] or all(
-        t in d["articles"] or t in conns for t in found
+        t in table.articles or t in conns for t in found
     ):
         return None
     total, current = 0, 0
