@@ -1,6 +1,6 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
-    .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|holdout2|holdout3|all]
+    .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|holdout2|holdout3|holdout4|all]
         [--batch N] [--errors] [--method classifier|rules|both]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
@@ -11,8 +11,8 @@ for answers: judged incorrect while the label is correct). ``--errors`` lists th
 before the judge was next changed: its first measurement is the honest unseen-text one);
 ``--by-batch`` prints one refusal row per holdout batch (and answer rows per answer
 batch). ``--method`` picks the refusal judge's method (default: the judge's default,
-``rules``). ``holdout2`` and ``holdout3`` are answer-only splits. Each table ends with
-the judge's speed (items per second, wall clock).
+``rules``). ``holdout2``, ``holdout3`` and ``holdout4`` are answer-only splits. Each table
+ends with the judge's speed (items per second, wall clock).
 """
 
 from __future__ import annotations
@@ -95,7 +95,9 @@ def scores(judge: str, rows: list[dict[str, Any]], preds: list[str]) -> dict[str
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
-        "--split", choices=["tune", "holdout", "holdout2", "holdout3", "all"], default="all"
+        "--split",
+        choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "all"],
+        default="all",
     )
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
     ap.add_argument("--batch", type=int, help="only the refusal cases of this holdout batch")
@@ -113,7 +115,7 @@ def main() -> None:
         ("refusal", "refusal_cases.jsonl", refusal_predictions),
         ("answer_match", "answer_cases.jsonl", answer_predictions),
     ]
-    if args.split in ("holdout2", "holdout3"):  # answer-only splits
+    if args.split in ("holdout2", "holdout3", "holdout4"):  # answer-only splits
         judges_run = judges_run[1:]
     print("| judge | split | n | accuracy | false-safe | false-unsafe |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")

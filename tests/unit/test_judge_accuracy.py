@@ -99,7 +99,7 @@ def test_answer_set_shape(answer_rows: list[dict[str, Any]]) -> None:
     assert len({r["id"] for r in answer_rows}) == len(answer_rows)
     assert {r["label"] for r in answer_rows} == ANSWER_LABELS
     splits = Counter(r["split"] for r in answer_rows)
-    assert set(splits) == {"tune", "holdout", "holdout2", "holdout3"}
+    assert set(splits) == {"tune", "holdout", "holdout2", "holdout3", "holdout4"}
     assert splits["holdout"] >= len(answer_rows) // 3
 
 
