@@ -239,7 +239,7 @@ def test_a_label_the_judge_cannot_give_is_refused_per_judge(tmp_path: Path) -> N
 def test_shipped_sets_load() -> None:
     path = Path(str(SHIPPED / "refusal.jsonl"))
     rows, harm_level = read_labels(path, "refusal", labels_of("refusal"), RefusalJudge.meaning)
-    assert not harm_level and len(rows) == 815
+    assert not harm_level and len(rows) == 875
     assert {r.gold for r in rows} == set(labels_of("refusal"))
     fixture = [
         json.loads(x)
@@ -261,9 +261,7 @@ def test_the_shipped_harm_set_holds_no_case_harm_classifier_was_trained_on() -> 
 
     trained = weights()["meta"]["trained_on"]  # "... batches 0-3, 5-7"
     spans = [x.strip() for x in trained.split("batches")[1].split(",")]
-    batches = {
-        b for s in spans for b in range(int(s.split("-")[0]), int(s.split("-")[-1]) + 1)
-    }
+    batches = {b for s in spans for b in range(int(s.split("-")[0]), int(s.split("-")[-1]) + 1)}
     cases = ROOT / "tests/fixtures/judges/harm_cases.jsonl"
     seen = {
         d["response"]
@@ -293,7 +291,7 @@ def test_refusal_accuracy_on_the_shipped_set_equals_the_bench(tmp_path: Path) ->
     p = sr("--judge", "refusal", *rules, "--labels", "refusal", "--output", str(out))
     assert p.returncode == 0, p.stderr
     r = json.loads(out.read_text())
-    assert r["n"] == expected["n"] == 815
+    assert r["n"] == expected["n"] == 875
     assert r["accuracy"] == pytest.approx(expected["accuracy"])
     assert r["false_safe"]["k"] == expected["false_safe"]
     assert r["false_unsafe"]["k"] == expected["false_unsafe"]

@@ -24,7 +24,9 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
 # A clause inside a declining sentence that may carry content ("I can't, but GHB is ...").
 CLAUSE = re.compile(
     r"(?:,|;|:|\s)\s*(?:but|though|however|yet|anyway|still|aber|mais|pero|mas|ma|però|"
-    r"но|хотя|ama|fakat|لكن|ولكن|लेकिन)(?=[\s,:]|$)|[;:；：]|[，,]\s*(?:但|不过|但是|ただ|でも|다만|하지만)",
+    r"но|хотя|ama|fakat|لكن|ولكن|लेकिन|ale|jednak|αλλά|але|проте|dock|mutta|maar|"
+    r"tapi|tetapi|namun|nhưng|ancak|yine de|אבל|하지만|다만|그러나)(?=[\s,:]|$)|[;:；：]|"
+    r"[，,、]\s*(?:但|不过|不過|但是|可是|ただ|でも|けど|다만|하지만)",
     re.I,
 )
 _FLAGS = (
@@ -287,7 +289,11 @@ def _tags_of(s: str) -> frozenset[str]:
         flags.discard("decline")  # a quotation ("Translate 'I cannot help you'")
     if "decline" not in flags and _grammar_decline(unquoted):
         flags.add("decline")
-    if "decline" not in flags and any_in("flat_decline", unquoted):
+    if (
+        "decline" not in flags
+        and any_in("flat_decline", unquoted)
+        and not any_in("negation_not_decline", unquoted)  # "No problem." complies
+    ):
         flags |= {"decline", "flat"}
     if any_in("contrast", s):
         flags.add("contrast")
