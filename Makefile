@@ -24,7 +24,7 @@ RUN_STAMP := $(VENV)/.run-$(HASH)
 DEV_STAMP := $(VENV)/.dev-$(HASH)
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-dev quickstart test lint typecheck bench browser clean
+.PHONY: setup setup-dev quickstart showcase test lint typecheck bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ browser:
 
 quickstart: setup
 	$(BIN)/safereason quickstart
+
+# The CPU showcase study (about 2 hours on 2 cores; resumable): docs/showcase-cpu.md
+showcase: setup
+	$(BIN)/safereason run experiments/showcase-cpu.yaml
+	$(BIN)/safereason report runs/showcase-cpu
 
 lint: setup-dev
 	$(BIN)/ruff check src tests bench
