@@ -4,9 +4,10 @@
     .venv/bin/python bench/train_refusal_classifier.py --evaluate # honest splits, no writing
 
 Training reads ``tests/fixtures/judges/refusal_cases.jsonl``, the cases of batches
-``0..--max-batch`` (default 12: batches 13 and 14 were written as a first look at this
-model and stay out of training), and writes ``src/safereason/data/refusal_classifier.npz``
-(scaler, logistic-regression weights, and a JSON record of how it was trained).
+``0..--max-batch`` (default 17, the shipped weights of refusal version 10: batch 18 was
+written as a first look and stays out of training), and writes
+``src/safereason/data/refusal_classifier.npz`` (scaler, logistic-regression weights, and a
+JSON record of how it was trained).
 ``--evaluate`` prints: leave-one-batch-out over batches 0..max-batch, training on batches
 0-8 and testing on 9..max-batch (the last third), and the model trained on 0..max-batch on
 the later batches. Needs scikit-learn (training only; the judge reads the weights with numpy).
@@ -48,7 +49,7 @@ def row(name: str, y: np.ndarray, p: np.ndarray) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--max-batch", type=int, default=12, help="train on batches 0..N")
+    ap.add_argument("--max-batch", type=int, default=17, help="train on batches 0..N")
     ap.add_argument("--evaluate", action="store_true", help="print honest splits, write nothing")
     ap.add_argument("--cache", type=Path, help="keep the features in this .npy file")
     args = ap.parse_args()

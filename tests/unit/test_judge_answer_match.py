@@ -208,3 +208,66 @@ def test_equivalence_in_a_worker_thread_is_the_same_and_quiet(
     assert in_thread == [True, True, False, True]
     assert in_thread[:3] == [equivalent(a, b) for a, b in pairs[:3]]
     assert not [r for r in caplog.records if "Timeout is disabled" in r.getMessage()]
+
+
+# --- version 5: formats added after holdout4's first look ------------------------------
+V5_CASES = [
+    # a comma before one or two digits is a decimal comma, in English text too
+    pytest.param("Each jar holds 1,25 litres of juice.", "1.25", CORRECT, id="decimal-comma-en"),
+    pytest.param("The answer is 7,5.", "75", INCORRECT, id="decimal-comma-en-not-thousands"),
+    pytest.param("They sold 4,500 tickets.", "4500", CORRECT, id="thousands-comma-en-kept"),
+    # Italian and Portuguese number words
+    pytest.param("Nel cesto ci sono ventisette uova.", "27", CORRECT, id="number-word-it"),
+    pytest.param("La risposta è duecentotrentotto.", "238", CORRECT, id="number-word-it-elided"),
+    pytest.param("Portanto, restam sessenta e três reais.", "63", CORRECT, id="number-word-pt"),
+    # a negative word in the response's language is a sign, a subtraction is not
+    pytest.param("La réponse est moins six.", "-6", CORRECT, id="negative-word-fr"),
+    pytest.param("A resposta é menos nove.", "9", INCORRECT, id="negative-word-pt-sign-kept"),
+    pytest.param("Por lo tanto, veinte menos ocho da 12.", "12", CORRECT, id="menos-subtraction"),
+    # scale words read before the language's number words
+    pytest.param("Die Firma hat 2,5 Millionen Euro Umsatz.", "2500000", CORRECT, id="scale-de"),
+    # points and intervals that end a statement
+    pytest.param("Der Scheitelpunkt liegt bei (3, 1).", "(3,1)", CORRECT, id="point-de"),
+    pytest.param("Le centre du cercle est (4,2).", "(4,2)", CORRECT, id="point-fr-not-decimal"),
+    pytest.param("El conjunto solución es [2, 6].", "[2,6]", CORRECT, id="interval-es"),
+    pytest.param("Die Lösung ist (5; 2).", "(2,5)", INCORRECT, id="point-de-swapped"),
+    # Chinese and Japanese numerals
+    pytest.param("所以一共有四十八个学生。", "48", CORRECT, id="zh-numeral"),
+    pytest.param("答えは三百六十です。", "360", CORRECT, id="ja-numeral"),
+    pytest.param("答案是二十一。", "12", INCORRECT, id="zh-numeral-wrong"),
+    # ratios and clock times
+    pytest.param("So the ratio of apples to pears is 5:7.", "5:7", CORRECT, id="ratio"),
+    pytest.param("So the ratio of apples to pears is 7:5.", "5:7", INCORRECT, id="ratio-swapped"),
+    pytest.param("The bus arrives at 6:40 pm.", "6:40", CORRECT, id="clock-time"),
+    pytest.param("The class starts at 1:15.", "2:30", INCORRECT, id="clock-time-not-ratio"),
+    # currency after the number and Brazilian reais
+    pytest.param("Il biglietto costa 9,50 €.", "9.5", CORRECT, id="currency-after-it"),
+    pytest.param("Ela pagou R$ 27,80 no total.", "27.8", CORRECT, id="currency-brl"),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V5_CASES)
+def test_answer_match_v5_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("答案是三十二", "32"),
+        ("一百零五", "105"),
+        ("三万五千", "35000"),
+        ("二〇二四", "2024"),
+        ("两百", "200"),
+        ("一共有", "一共有"),  # a lone 一 inside a word stays a character
+    ],
+)
+def test_cjk_numerals(text: str, digits: str) -> None:
+    from safereason.judges.answer_match import localize
+
+    assert localize(text).replace(" ", "").endswith(digits)
+
+
+def test_version_is_5() -> None:
+    assert AnswerMatch().version == 5

@@ -16,20 +16,24 @@ states as its result: a justification tail is cut ("7, since 3 + 4 = 7" gives 7;
 passed over, and otherwise an explicit answer's first number or a sentence's last one counts.
 
 Numbers are read in the formats answers come in: number words ("forty-two", "one hundred
-and five", "two and a half"), thousands separators ("1,234", "1 234"), currency ("$", "€",
-"£", "USD"), percentages ("35%", "35 percent": equal to 35 and to 0.35), units ("45 km/h"),
-mixed numbers ("2 1/2", ``2\\frac{1}{2}``) and LaTeX fractions (``\\frac``, ``\\dfrac``,
-``\\tfrac``, ``\\frac12``), which are read as one value, never as their denominator. Two
-numbers are compared exactly as rationals ("0.333" is not 1/3); anything else (``\\sqrt{2}``,
-``12\\pi``, ``x^2-1``, sets) goes to math-verify.
+and five", "two and a half"), thousands separators ("1,234", "1 234"), a decimal comma
+before one or two digits in any language ("2,75"), currency ("$", "€", "£", "USD", "R$"),
+Chinese/Japanese numerals ("三十二", "一百零五"), ratios and clock times ("3:4", "2:30",
+compared by math-verify, times as times), points and intervals that end a statement
+("(2, 3)", "[1, 4]", German "(4; -1)"), percentages ("35%", "35 percent": equal to 35 and
+to 0.35), units ("45 km/h"), mixed numbers ("2 1/2", ``2\\frac{1}{2}``) and LaTeX fractions
+(``\\frac``, ``\\dfrac``, ``\\tfrac``, ``\\frac12``), which are read as one value, never as
+their denominator. Two numbers are compared exactly as rationals ("0.333" is not 1/3);
+anything else (``\\sqrt{2}``, ``12\\pi``, ``x^2-1``, sets) goes to math-verify.
 
-A response that reads as German, French or Spanish (more of its words are that language's
-cue words than English ones) is read in that language's number format: "1.250" is 1250,
-"18.499,50" is 18499.5 and "3,5" is 3.5, and its number words count ("vingt-quatre",
-"fünfundzwanzig", "cuarenta y seis"). In any language "12'400" is 12400 and a scale word
-after digits multiplies ("2.4 million", "1.5k"). Working that ends in an equation states
-its result ("56 - 6 = 50" gives 50); working that ends on an operator ("so 30 / 3 =") states
-no answer.
+A response that reads as German, French, Spanish, Italian or Portuguese (more of its words
+are that language's cue words than English ones) is read in that language's number format:
+"1.250" is 1250, "18.499,50" is 18499.5 and "3,5" is 3.5 ("(2,3)" stays a point), its
+number words count ("vingt-quatre", "fünfundzwanzig", "cuarenta y seis", "trentadue",
+"vinte e oito") and a negative word before a number is its sign ("menos tres" is -3). In
+any language "12'400" is 12400 and a scale word after digits multiplies ("2.4 million",
+"1.5k"). Working that ends in an equation states its result ("56 - 6 = 50" gives 50);
+working that ends on an operator ("so 30 / 3 =") states no answer.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -56,7 +61,7 @@ _ANSWER_IS = re.compile(
     r"\banswer\b\**\s*(?:is\b|:|=)\s*:?\s*\**\s*([^\n]+?)\s*(?=\.(?:\s|\*|$)|\n|$)",
     re.IGNORECASE,
 )
-_CURRENCY = r"(?:\\\$|\$|€|£|¥|₹|(?:USD|EUR|GBP|US\$)\s?)"
+_CURRENCY = r"(?:\\\$|R\$|\$|€|£|¥|₹|(?:USD|EUR|GBP|US\$|BRL)\s?)"
 _SEP_CHARS = " \u00a0\u202f"  # a space, no-break space or narrow no-break space
 _SEP = f"[{_SEP_CHARS}]"
 # One number as answers write it: sign, currency, separators, decimals, exponent, a
@@ -68,11 +73,13 @@ _NUM_BODY = (
 _NUMBER = re.compile(
     rf"(?<![\w^.,/\\])(?P<sign>-)?\s?(?P<cur>{_CURRENCY})?\s?(?P<sign2>-)?"
     rf"(?P<body>{_NUM_BODY})"
+    r"(?P<ratio>(?<=\d)(?::| : )\d+(?![\d:]))?"
     r"(?P<frac>(?: +\d+\s*/\s*\d+(?!\.\d))|(?:\s*/\s*\d+(?:\.\d+)?))?"
     r"(?P<pi>\s?(?:\\pi\b|π))?"
     r"(?P<pct>\s?(?:\\%|%|percent\b|per cent\b))?"
 )
 _PLAIN_NUMBER = re.compile(rf"-?{_NUM_BODY}(?:\s*/\s*\d+)?")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?:\s*(?:[ap]\.?m\.?|h|uhr))?", re.IGNORECASE)
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2009": " ", "\u2007": " "})
 _MAX_UNTIMED_CHARS = 300  # longest answer math-verify parses without its signal timeout
 # \frac{a}{b}, \dfrac, \tfrac, \frac12 with numeric parts; a whole number before one
@@ -82,6 +89,9 @@ _LATEX_FRAC = re.compile(
     rf"(?:(?<![\d.])(\d+)\s*(?:\\,|\\ |~)?\s*)?(-\s*)?\\[dt]?frac\s*{_FRAC_ARG}\s*{_FRAC_ARG}"
 )
 _MATH_SPAN = re.compile(r"\$([^$\n]{1,120})\$|\\\(([^\n]{1,120}?)\\\)")
+# A clause that ends on a pair of numbers in brackets (a point, an interval; German and
+# French may separate with ";").
+_PAIR_END = re.compile(r"[(\[]\s*-?\d+(?:\.\d+)?\s*[,;]\s*-?\d+(?:\.\d+)?\s*[)\]](?=[\s.!*$]*$)")
 _SENTENCE = re.compile(r"(?<=[.!?])(?:\*+)?\s+(?=\S)|\n+")
 # What may stand between a total word and its number ("for a total of about $24").
 _TO_NUMBER = (
@@ -279,28 +289,79 @@ def _lang_words_to_digits(text: str, lang: str) -> str:
     return phrase.sub(repl, text)
 
 
+# A comma before one or two digits cannot group thousands: in an English response too,
+# "2,75" and "12,5" are decimals ("2,500" stays 2500; "1,5,7" is a list).
+_EN_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d+),(\d{1,2})(?!\d|[.,]\d)")
+# Chinese and Japanese numerals ("三十二", "一百零五", "二〇二四"); 两 is 2.
+_CJK_NUMERAL = re.compile("[零〇一二两兩三四五六七八九十百千万萬亿億]+")
 _DOT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?:,\d+)?(?!\d|[.,]\d)")
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d+),(\d+)(?!\d|[.,]\d)")
 _APOSTROPHE_THOUSANDS = re.compile(r"(?<![\d.,'’])\d{1,3}(?:['’]\d{3})+(?![\d'’])")
 
 
+def _cjk_value(run: str) -> int:
+    """The value of a run of Chinese/Japanese numerals (character values from
+    ``unicodedata``): digits and 十/百/千 within a 万/亿 group, or digit by digit."""
+    vals = [2 if ch == "两" else int(unicodedata.numeric(ch)) for ch in run]
+    if all(v < 10 for v in vals):
+        return int("".join(map(str, vals)))  # "二〇二四": 2024
+    total = section = digit = 0
+    for v in vals:
+        if v < 10:
+            digit = v
+        elif v < 10_000:
+            section += (digit or 1) * v
+            digit = 0
+        else:
+            total += ((section + digit) or 1) * v
+            section = digit = 0
+    return total + section + digit
+
+
+def _cjk_to_digits(text: str) -> str:
+    """Chinese/Japanese numerals as digits ("答案是三十二" -> "答案是32"). A lone 一 stays a
+    character (一共 "altogether", 一个 "one of") unless it follows 是, 为 or は."""
+
+    def repl(m: re.Match[str]) -> str:
+        run = m.group(0)
+        if run == "一" and text[m.start() - 1 : m.start()] not in ("是", "为", "為", "は"):
+            return run
+        return f" {_cjk_value(run)} "  # spaced: a number is read only between non-words
+
+    return _CJK_NUMERAL.sub(repl, text)
+
+
+def _decimal(m: re.Match[str]) -> str:
+    """A decimal comma as a point, except in a pair of brackets: "(2,3)" is a point."""
+    before = m.string[: m.start()].rstrip()[-1:]
+    after = m.string[m.end() :].lstrip()[:1]
+    if before in "([" and before and after in ")]" and after:
+        return m.group(0)
+    return f"{m.group(1)}.{m.group(2)}"
+
+
 def localize(text: str) -> str:
     """Numbers as English writes them: "12'400" -> "12400" in any language; in a German,
-    French or Spanish response "1.250" -> "1250", "18.499,50" -> "18499.50", "3,5" -> "3.5"
-    and number words as digits ("vingt-quatre" -> "24"); scale words after digits in any
-    language ("2.4 million" -> "2400000", "1.5k" -> "1500")."""
+    French, Spanish, Italian or Portuguese response "1.250" -> "1250", "18.499,50" ->
+    "18499.50", "3,5" -> "3.5" (in any language "2,75", a comma before one or two digits, is
+    2.75; "(2,3)" stays a pair), number words as digits ("vingt-quatre" -> "24") and a
+    negative word before a number as a sign ("menos 3" -> "-3"); scale words after digits in
+    any language ("2.4 million" -> "2400000", "1.5k" -> "1500", "1,2 Millionen" ->
+    "1200000"); Chinese/Japanese numerals as digits ("三十二" -> "32")."""
     w = _words()
     lang = language(text)
+    text = _cjk_to_digits(text)
     text = _APOSTROPHE_THOUSANDS.sub(lambda m: re.sub("['’]", "", m.group(0)), text)
     for pat in w["percent_words"]:
         text = re.sub(pat, "%", text, flags=re.IGNORECASE)
     scales = {str(k): int(v) for k, v in w["digit_scales"].items()}
     if lang is not None:
         text = _DOT_THOUSANDS.sub(lambda m: m.group(0).replace(".", "").replace(",", "."), text)
-        text = _DECIMAL_COMMA.sub(r"\1.\2", text)
-        text = _lang_words_to_digits(text, lang)
+        text = _DECIMAL_COMMA.sub(_decimal, text)
         lang_scales = w["languages"][lang]["digit_scales"]
         scales |= {str(k).lower(): int(v) for k, v in lang_scales.items()}
+    else:
+        text = _EN_DECIMAL_COMMA.sub(_decimal, text)
     # "2.4 million", "3 thousand", "1.5k" (k, K and bn only right after the digits)
     words = "|".join(re.escape(k) for k in sorted(scales, key=len, reverse=True) if len(k) > 2)
     pat = rf"(?<![\d.,])(\d+(?:\.\d+)?)(?:\s?({words})\b|(k|K|bn)\b)"
@@ -310,7 +371,15 @@ def localize(text: str) -> str:
         factor = scales.get(word, scales.get(word.lower(), 1))
         return _fmt(Fraction(m.group(1)) * factor)
 
-    return re.sub(pat, scale, text, flags=0 if lang is None else re.IGNORECASE)
+    text = re.sub(pat, scale, text, flags=0 if lang is None else re.IGNORECASE)
+    if lang is None:
+        return text
+    text = _lang_words_to_digits(text, lang)  # after the scales: "1.2 Millionen", "drei Millionen"
+    negatives = "|".join(map(re.escape, w["languages"][lang].get("negatives", [])))
+    if not negatives:
+        return text
+    # "menos 3" is -3, "10 menos 3" a subtraction
+    return re.sub(rf"(?<![\w-])(?<!\d\s)(?:{negatives})\s+(?=\d)", "-", text, flags=re.I)
 
 
 def latex_to_plain(text: str) -> str:
@@ -392,6 +461,9 @@ def pick_number(clause: str, explicit: bool) -> str | None:
         return span
     if explicit and _is_expression(clause):
         return clause.strip().strip("$*").rstrip(".").strip()
+    pair = _PAIR_END.search(clause)
+    if pair is not None:  # "the point is (2, 3)", "el intervalo [1, 4]"
+        return pair.group(0).replace(";", ",")
     nums = _numbers(clause)
     if not nums:
         return None
@@ -514,6 +586,7 @@ def clean_answer(ans: str) -> str:
     ans = re.sub(r"\\(?:text|mathrm|textbf|mbox|textrm)\{([^}]*)\}", r"\1", ans)
     ans = ans.replace("\\!", "").replace("\\,", "").replace("\\ ", " ")
     ans = re.sub(r"\\(?:left|right)(?=[()\[\]|.])", "", ans)
+    ans = re.sub(r"R\$(?=\s?\d)", "", ans)  # Brazilian reais
     ans = ans.replace("\\$", "").replace("$", "").replace("\\%", "%")
     ans = ans.strip(" *").rstrip(".,;").strip(" *")
     ans = latex_to_plain(ans)
@@ -542,6 +615,8 @@ def _number_text(m: re.Match[str]) -> str:
 
 
 def _number_value(m: re.Match[str]) -> Fraction | None:
+    if m.group("ratio"):
+        return None  # "3:4", "2:30": compared by math-verify (or as a clock time)
     body = re.sub(f"[,{_SEP_CHARS}]", "", m.group("body"))
     try:
         value = Fraction(body)
@@ -579,6 +654,9 @@ def equivalent(pred: str, gold: str) -> bool:
     pv, gv = _values(pred), _values(gold)
     if pv is not None and gv is not None:
         return bool(pv & gv)
+    pt, gt = _CLOCK.fullmatch(clean_answer(pred)), _CLOCK.fullmatch(clean_answer(gold))
+    if pt and gt:  # clock times ("2:30"): equal as times, not as the ratios 2/30 and 1/15
+        return (int(pt[1]), pt[2]) == (int(gt[1]), gt[2])
     from math_verify import parse, verify
 
     pred_s, gold_s = clean_answer(pred).replace("%", ""), clean_answer(gold).replace("%", "")
@@ -614,7 +692,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 4
+    version: int = 5
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
