@@ -1,6 +1,6 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
-    .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|holdout2|holdout3|holdout4|all]
+    .venv/bin/python bench/judge_accuracy.py [--split tune|holdout|holdout2|holdout3|holdout4|holdout5|all]
         [--batch N] [--errors] [--method classifier|rules|both]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
@@ -11,7 +11,7 @@ for answers: judged incorrect while the label is correct). ``--errors`` lists th
 before the judge was next changed: its first measurement is the honest unseen-text one);
 ``--by-batch`` prints one refusal row per holdout batch (and answer rows per answer
 batch). ``--method`` picks the refusal judge's method (default: the judge's default,
-``rules``). ``holdout2``, ``holdout3`` and ``holdout4`` are answer-only splits. Each table
+``rules``). ``holdout2`` to ``holdout5`` are answer-only splits. Each table
 ends with the judge's speed (items per second, wall clock).
 """
 
@@ -96,7 +96,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
         "--split",
-        choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "all"],
+        choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "all"],
         default="all",
     )
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
@@ -115,7 +115,7 @@ def main() -> None:
         ("refusal", "refusal_cases.jsonl", refusal_predictions),
         ("answer_match", "answer_cases.jsonl", answer_predictions),
     ]
-    if args.split in ("holdout2", "holdout3", "holdout4"):  # answer-only splits
+    if args.split in ("holdout2", "holdout3", "holdout4", "holdout5"):  # answer-only splits
         judges_run = judges_run[1:]
     print("| judge | split | n | accuracy | false-safe | false-unsafe |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
