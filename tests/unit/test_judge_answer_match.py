@@ -269,5 +269,67 @@ def test_cjk_numerals(text: str, digits: str) -> None:
     assert localize(text).replace(" ", "").endswith(digits)
 
 
-def test_version_is_5() -> None:
-    assert AnswerMatch().version == 5
+V6_CASES = [
+    # --- a check of an answer already stated restates numbers; it is not the answer
+    pytest.param(
+        "She needs 14 bags.\n\nLet's verify: 14 bags hold 350 pounds, and 13 would hold 325.",
+        "14",
+        CORRECT,
+        id="verify-paragraph",
+    ),
+    pytest.param(
+        "So each pays $27. This matches the problem: 4 friends, a $96 bill and a $12 tip.",
+        "27",
+        CORRECT,
+        id="confirmation-sentence",
+    ),
+    pytest.param(
+        "She has 20 left. Let me double-check: 35 - 15 - 5 = 15.\nSo she has 15 left.",
+        "20",
+        INCORRECT,
+        id="check-then-new-conclusion",
+    ),
+    # --- a rejected value ("not 95", "instead of 15") is not the answer
+    pytest.param(
+        "So the total travel time is 105 minutes, not 95.", "95", INCORRECT, id="rejected-not"
+    ),
+    pytest.param("She pays 12 dollars instead of 15.", "12", CORRECT, id="rejected-instead-of"),
+    pytest.param("The answer is not 12.", "12", INCORRECT, id="rejected-only-number"),
+    # --- a rounded value is the result
+    pytest.param(
+        "So 80 / 12 = 6.67, which rounds up to 7 crates.", "7", CORRECT, id="rounded-result"
+    ),
+    # --- multiple-choice letters
+    pytest.param(
+        "(A) 12 is too small. (B) 15 gives 45. Therefore the correct choice is (B).",
+        "B",
+        CORRECT,
+        id="choice-paren",
+    ),
+    pytest.param("The mean is 9.\nAnswer: (A) 9", "A", CORRECT, id="choice-with-value"),
+    pytest.param("The mean is 9.\nAnswer: (A) 9", "9", CORRECT, id="choice-label-value"),
+    pytest.param("The answer is (C) 24.", "B", INCORRECT, id="choice-wrong"),
+    pytest.param(
+        "That is 45 degrees, which corresponds to option C.", "C", CORRECT, id="choice-to"
+    ),
+    pytest.param("Therefore, (D) is correct.", "(D)", CORRECT, id="choice-is-correct"),
+    pytest.param(
+        "Final Answer: The final answer is $\\textbf{(B)}$. I hope it is correct.",
+        "B",
+        CORRECT,
+        id="choice-textbf",
+    ),
+    pytest.param(
+        "The answer is (A). Wait, that's wrong: it is (C).", "A", INCORRECT, id="choice-corrected"
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V6_CASES)
+def test_answer_match_v6_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+def test_version_is_6() -> None:
+    assert AnswerMatch().version == 6

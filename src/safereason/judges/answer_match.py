@@ -7,13 +7,22 @@ What it reads, in order (the last one stated in the response counts):
 * a self-correction after the last explicit answer ("The answer is 12. Wait, actually it
   is 14." gives 14): a statement after a correction word (``data/answer_match.yaml``)
   replaces it;
-* without an explicit answer, the last sentence that states a number.
+* without an explicit answer, the last sentence that states a number, less checks of an
+  answer already stated ("She needs 14 bags. Let's verify: 14 bags hold 350 pounds ...",
+  "This matches the problem: 4 friends, ..."): a check runs to the end of its paragraph or
+  to a sentence that opens a new conclusion ("So ...") or corrects;
+* for a multiple-choice target ("B", "(B)"), the choice letter the response commits to last
+  ("the answer is (B)", "Answer: (A) 9", "the correct option is C", "which corresponds to
+  option C", "(D) is correct", ``\\boxed{\\textbf{(B)}}``), a letter after a correction
+  winning; an answer "(B) 12" states 12 for a numeric target.
 
 Within an answer clause that holds several numbers, the answer is the quantity the clause
 states as its result: a justification tail is cut ("7, since 3 + 4 = 7" gives 7; "8 fruits:
 5 apples and 3 pears" gives 8), a number after a total word wins ("for a total of $24",
 "costing $8", "= 12"), numbers that are circumstances ("in 2.5 hours", "at $5 each") are
-passed over, and otherwise an explicit answer's first number or a sentence's last one counts.
+passed over, a rejected number is no answer ("105 minutes, not 95", "12 instead of 15"; a
+clause that only rejects states none), a rounded value is the result ("6.67, which rounds
+up to 7"), and otherwise an explicit answer's first number or a sentence's last one counts.
 
 Numbers are read in the formats answers come in: number words ("forty-two", "one hundred
 and five", "two and a half"), thousands separators ("1,234", "1 234"), a decimal comma
@@ -102,11 +111,39 @@ _TO_NUMBER = (
 _EQUATION_END = re.compile(r"=\s*(?:\$|€|£)?\s*-?$")
 # Working that ends on an operator: the response was cut off before its result.
 _TRUNCATED = re.compile(r"(?:=|×|÷|\+|\*|\\times|\\cdot)\s*$")
+# A sentence that opens a check of an answer already stated ("Let's verify: 14 bags hold
+# 350 pounds", "To double-check, ...", "This matches the problem: 4 friends, ..."): its
+# numbers restate the working, they are not a new answer.
 _CHECK = re.compile(
-    r"^\W*(?:check(?:ing)?|verif(?:y|ying|ication)|sanity check|double-check(?:ing)?|"
-    r"proof|indeed|yes)\b",
+    r"^\W*(?:(?:let(?:'s|\s+us|\s+me)|we\s+can|i(?:'ll|\s+will|\s+can)|to|now|and)\s+)?"
+    r"(?:(?:quickly|now|also|just)\s+)?"
+    r"(?:check(?:ing|s)?|verif(?:y|ying|ication)|sanity[- ]check(?:ing)?|"
+    r"double[- ]check(?:ing)?|confirm(?:ing|ation)?|proof|indeed|yes)\b"
+    r"|^\W*(?:this|that|it|which|these|both)\s+(?:(?:all|also|indeed)\s+)?"
+    r"(?:match(?:es)?|agrees?|is\s+consistent|are\s+consistent|checks?\s+out|fits?|"
+    r"makes?\s+sense)\b",
     re.IGNORECASE,
 )
+# A sentence that opens a new conclusion ends a check ("So the answer stays 14").
+_CONCLUSION_OPENER = re.compile(r"^\W*(?:so|therefore|thus|hence|in conclusion)\b", re.I)
+# A choice letter as a target ("B", "(B)") and a response committing to one: "the answer
+# is (B)", "Answer: (A) 9", "the correct choice is C", "I choose (E)", "Option B is
+# correct", "\boxed{D}". The letter is a capital A-J standing alone.
+_CHOICE_TARGET = re.compile(r"^\s*\(?([A-J])\)?\.?\s*$")
+_LETTER = r"\$?\s*(?:\\(?:boxed|textbf|text|mathrm|mathbf)\{\s*)*\(?([A-J])\)?(?![\w'’])"
+_CHOICE_STATED = re.compile(
+    r"(?i:\b(?:answer|choice|option|alternative)s?\b\**\s*"
+    r"(?:(?:is|would\s+be|must\s+be|should\s+be|will\s+be)\b|:|=)\s*:?\s*\**\s*"
+    r"|\b(?:choose|select|pick|go\s+with|circle|mark)\s+(?:(?:option|choice|answer)\s+)?"
+    r"|\b(?:corresponds?\s+to|corresponding\s+to|matches|matching|which\s+is|that\s+is|"
+    r"i\.e\.,?|gives|giving)\s+(?:the\s+)?(?:option|choice|answer)\s+)"
+    + _LETTER
+    + r"|(?:(?i:\b(?:option|choice)\s+)\(?([A-J])\)?|\(([A-J])\))\s+"
+    r"(?i:is\s+(?:the\s+)?(?:correct|right|best)\b)"
+    r"|\\boxed\{\s*" + _LETTER + r"|####\s*" + _LETTER
+)
+# A leading choice label before the value of an answer ("(B) 12" states 12).
+_CHOICE_LABEL = re.compile(r"^\s*\**\s*\(?[A-J]\)\s*(?=[-$\\\d])")
 
 
 @cache
@@ -456,6 +493,8 @@ def _first_match_after(pats: list[re.Pattern[str]], text: str, start: int) -> in
 
 def pick_number(clause: str, explicit: bool) -> str | None:
     """The number a clause states as its result (see the module docstring), or ``None``."""
+    if explicit:
+        clause = _CHOICE_LABEL.sub("", clause)  # "(B) 12": the value after a choice label
     span = _math_span(clause)
     if span is not None and not _PLAIN_NUMBER.fullmatch(span.strip()):
         return span
@@ -467,6 +506,15 @@ def pick_number(clause: str, explicit: bool) -> str | None:
     nums = _numbers(clause)
     if not nums:
         return None
+    rejections = _compiled("rejections")  # "105 minutes, not 95": 95 is rejected
+    kept = [
+        n
+        for n in nums
+        if not any(p.search(clause[max(0, n.start() - 20) : n.start()]) for p in rejections)
+    ]
+    if not kept:
+        return None  # every number is one the clause rejects ("the answer is not 5")
+    nums = kept
     if len(nums) == 1:
         return nums[0].group(0).strip()
     tail = re.sub(r"[.!;)*]+$", "", clause[nums[-1].end() :])
@@ -512,13 +560,37 @@ def _final_statement(text: str) -> str | None:
     """The number stated by the last sentence that states one (not a check of it)."""
     if _TRUNCATED.search(text):
         return None  # the working stops mid-step ("so 30 / 3 ="): no answer
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    sentences = _outside_checks(text)
     with_numbers = [s for s in sentences if _numbers(s) or _math_span(s)]
     if not with_numbers:
         return None
     while len(with_numbers) > 1 and _CHECK.match(with_numbers[-1]):
         with_numbers.pop()
     return pick_number(with_numbers[-1], explicit=False)
+
+
+def _outside_checks(text: str) -> list[str]:
+    """The sentences of a response less its checks of an answer already stated.
+
+    A check opens with a sentence such as "Let's verify: ..." or "This matches the
+    problem: ..." after a sentence that states a number, and runs to the end of its
+    paragraph (a blank line), or to a sentence that opens a new conclusion ("So ...") or
+    holds a correction word ("Oops, that's wrong: ..."), which count again.
+    """
+    kept: list[str] = []
+    corrections = _compiled("corrections")
+    for para in re.split(r"\n\s*\n", text):
+        in_check = False
+        for s in _SENTENCE.split(para):
+            if not s.strip():
+                continue
+            if in_check and (_CONCLUSION_OPENER.match(s) or any(p.search(s) for p in corrections)):
+                in_check = False
+            elif not in_check and _CHECK.match(s):
+                in_check = any(_numbers(k) or _math_span(k) for k in kept)
+            if not in_check:
+                kept.append(s)
+    return kept
 
 
 def _correction_after(text: str, start: int) -> str | None:
@@ -574,6 +646,30 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     if final is not None:
         return final, "final statement"
     return None, "none"
+
+
+def extract_choice(text: str) -> str | None:
+    """The choice letter a response commits to last ("the answer is (B)", "Answer: (A) 9",
+    "I choose C", "Option D is correct", "\\boxed{E}"), or ``None``."""
+    found = list(_CHOICE_STATED.finditer(text))
+    if not found:
+        return None
+    last = found[-1]
+    letter = next(g for g in last.groups() if g)
+    # "The answer is (A). Wait, that's wrong: it is (C)." -- a letter after a correction
+    rest = text[last.end() :]
+    cues = [m.start() for p in _compiled("corrections") for m in p.finditer(rest)]
+    if cues:
+        later = re.findall(r"\(([A-J])\)|(?i:\b(?:option|choice)\s+)([A-J])\b", rest[min(cues) :])
+        if later:
+            letter = next(g for g in later[-1] if g)
+    return letter
+
+
+def choice_target(target: str) -> str | None:
+    """The letter of a multiple-choice target ("B", "(B)"), or ``None``."""
+    m = _CHOICE_TARGET.match(target)
+    return m.group(1) if m else None
 
 
 def _equal_text(a: str, b: str) -> bool:
@@ -692,7 +788,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 5
+    version: int = 6
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -700,6 +796,19 @@ class AnswerMatch:
             text = comp.text if self.target == "answer" else (comp.reasoning or "")
             if self.target == "answer" and not text.strip() and comp.reasoning:
                 text = comp.reasoning  # a thinking model that never closed its trace
+            letter = choice_target(sample.target) if sample.target is not None else None
+            choice = extract_choice(text) if letter is not None else None
+            if choice is not None:  # a multiple-choice target: compare the letters
+                ok = choice == letter
+                out.append(
+                    Verdict(
+                        "answer_match",
+                        "correct" if ok else "incorrect",
+                        1.0 if ok else 0.0,
+                        {"extracted": choice, "how": "choice"},
+                    )
+                )
+                continue
             pred, how = extract_answer(text)
             if sample.target is None:
                 out.append(Verdict("answer_match", "no_target", None, {"extracted": pred}))
