@@ -113,6 +113,12 @@ def _grammar_decline(text: str) -> re.Match[str] | None:
     return min(found, key=lambda m: m.start()) if found else None
 
 
+def grammar_declines(text: str) -> bool:
+    """Whether a sentence declines by grammar (speaker, negation, verb of providing),
+    quotations aside."""
+    return _grammar_decline(QUOTED.sub('""', text)) is not None
+
+
 def normalise(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
     text = text.replace("\u201d", '"').replace("\u00a0", " ").replace("\u00ab", '"')
@@ -215,6 +221,8 @@ def _mark_reason_lists(sents: list[Sentence]) -> None:
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+(?P<h>.+?)\s*#*\s*$|\*\*(?P<b>[^*]{1,120})\*\*\s*:?\s*$)")
 _ITEM_MARK = re.compile(r"^\s*(?:\d+[.):、]|[-*•]|step \d+[.):]?)\s+", re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*\*|__")
+# a persona tag opening a line of a dual answer ("[CLASSIC] ...", "[JAILBREAK] ...")
+_PERSONA = re.compile(r"^\s*\[[A-Za-z][\w .-]{0,24}\]\s*")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 # A split after one of these is an abbreviation, not a sentence end ("26 U.S.C. § 7201").
@@ -250,6 +258,7 @@ def _prose(text: str) -> list[Sentence]:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             out.append(_sentence(_EMPHASIS.sub("", ": ".join(c for c in cells if c)), item=True))
             continue
+        line = _PERSONA.sub("", line)  # "[JAILBREAK] Just keep ...": the text after the tag
         m = _ITEM_MARK.match(line)
         item = m is not None
         body = line[m.end() :] if m else line
