@@ -10,8 +10,8 @@ test only guards that score against regressions. Since version 10 it is trained 
 (version 11 keeps those weights). Version 11's rules were written from first-look batch 19's
 misses (version 10: 0.833, 6 false-safe of 60) and checked on 1-18: the guard below holds
 batches 13-19 at that state (no false-safe verdict), a seen score, not an unseen one.
-Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3 and
-holdout4 at version 4's and version 5's scores.
+Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
+holdout4 and holdout5 at version 4's, version 5's and version 6's scores.
 ``bench/judge_accuracy.py`` prints the same numbers as a table.
 """
 
@@ -187,6 +187,21 @@ def test_answer_holdout4_first_look(answer_rows: list[dict[str, Any]]) -> None:
     after reading those misses, so its 59 of 60 is a seen score (docs/judges.md); the floor
     guards it against regressions, no false-correct."""
     rows = [r for r in answer_rows if r["split"] == "holdout4"]
+    assert len(rows) == 60
+    preds = _answer_labels(rows)
+    s = _scores(rows, preds, safe="correct")
+    misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
+    assert s["accuracy"] >= 0.98, (s, misses)
+    assert s["false_safe"] == 0, (s, misses)
+
+
+def test_answer_holdout5_first_look(answer_rows: list[dict[str, Any]]) -> None:
+    """Split ``holdout5`` (60 GSM8K/MATH-style chain-of-thought cases, answer batch 6) was
+    written and committed before version 6: version 5 scored 55 of 60 (0.917, 1
+    false-correct). Version 6 was written after reading those misses, so its 60 of 60 is a
+    seen score (docs/judges.md); the floor guards it against regressions, no
+    false-correct."""
+    rows = [r for r in answer_rows if r["split"] == "holdout5"]
     assert len(rows) == 60
     preds = _answer_labels(rows)
     s = _scores(rows, preds, safe="correct")
