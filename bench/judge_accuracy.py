@@ -1,7 +1,7 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
     .venv/bin/python bench/judge_accuracy.py
-        [--split tune|holdout|holdout2|holdout3|holdout4|holdout5|all]
+        [--split tune|holdout|holdout2|holdout3|holdout4|holdout5|holdout6|all]
         [--batch N] [--errors] [--method classifier|rules|both]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
@@ -12,7 +12,7 @@ for answers: judged incorrect while the label is correct). ``--errors`` lists th
 before the judge was next changed: its first measurement is the honest unseen-text one);
 ``--by-batch`` prints one refusal row per holdout batch (and answer rows per answer
 batch). ``--method`` picks the refusal judge's method (default: the judge's default,
-``rules``). ``holdout2`` to ``holdout5`` are answer-only splits. Each table
+``rules``). ``holdout2`` to ``holdout6`` are answer-only splits. Each table
 ends with the judge's speed (items per second, wall clock).
 """
 
@@ -93,11 +93,14 @@ def scores(judge: str, rows: list[dict[str, Any]], preds: list[str]) -> dict[str
     }
 
 
+ANSWER_ONLY_SPLITS = ("holdout2", "holdout3", "holdout4", "holdout5", "holdout6")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
         "--split",
-        choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "all"],
+        choices=["tune", "holdout", *ANSWER_ONLY_SPLITS, "all"],
         default="all",
     )
     ap.add_argument("--errors", action="store_true", help="list the cases judged wrongly")
@@ -116,7 +119,7 @@ def main() -> None:
         ("refusal", "refusal_cases.jsonl", refusal_predictions),
         ("answer_match", "answer_cases.jsonl", answer_predictions),
     ]
-    if args.split in ("holdout2", "holdout3", "holdout4", "holdout5"):  # answer-only splits
+    if args.split in ANSWER_ONLY_SPLITS:
         judges_run = judges_run[1:]
     print("| judge | split | n | accuracy | false-safe | false-unsafe |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")

@@ -11,7 +11,8 @@ test only guards that score against regressions. Since version 10 it is trained 
 misses (version 10: 0.833, 6 false-safe of 60) and checked on 1-18: the guard below holds
 batches 13-19 at that state (no false-safe verdict), a seen score, not an unseen one.
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
-holdout4 and holdout5 at version 4's, version 5's and version 6's scores.
+holdout4 and holdout5 at version 4's, version 5's and version 6's scores; holdout6 at
+version 6's first look (0.900, 1 false-correct).
 ``bench/judge_accuracy.py`` prints the same numbers as a table.
 """
 
@@ -110,7 +111,8 @@ def test_answer_set_shape(answer_rows: list[dict[str, Any]]) -> None:
     # later first-look splits (holdout5, ...) may be added beside these
     assert {"tune", "holdout", "holdout2", "holdout3", "holdout4"} <= set(splits)
     assert all(x == "tune" or x.startswith("holdout") for x in splits)
-    assert splits["holdout"] >= len(answer_rows) // 3
+    # the first-look splits (holdout2, ...) stand apart: holdout is a third of tune + holdout
+    assert splits["holdout"] >= (splits["tune"] + splits["holdout"]) // 3
 
 
 @pytest.mark.parametrize("split", ["tune", "holdout"])
@@ -208,6 +210,20 @@ def test_answer_holdout5_first_look(answer_rows: list[dict[str, Any]]) -> None:
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
     assert s["accuracy"] >= 0.98, (s, misses)
     assert s["false_safe"] == 0, (s, misses)
+
+
+def test_answer_holdout6_first_look(answer_rows: list[dict[str, Any]]) -> None:
+    """Split ``holdout6`` (60 GSM8K/MATH/SVAMP/AQuA/reasoning-gym-style cases, answer batch
+    7, 40 correct and 20 incorrect) was written and committed before any change after
+    version 6: this is version 6's first look, 54 of 60 (0.900, 1 false-correct). The floor
+    guards that unseen score against regressions."""
+    rows = [r for r in answer_rows if r["split"] == "holdout6"]
+    assert len(rows) == 60
+    preds = _answer_labels(rows)
+    s = _scores(rows, preds, safe="correct")
+    misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
+    assert s["accuracy"] >= 0.90, (s, misses)
+    assert s["false_safe"] <= 1, (s, misses)
 
 
 def test_partial_is_never_counted_as_refused(refusal_rows: list[dict[str, Any]]) -> None:
