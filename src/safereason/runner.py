@@ -289,11 +289,17 @@ class Runner:
             # measured at this model's parallel, or scaled by the batching benchmark
             tps, src, measured = tokens_per_s(handle, cache.get_meta if cache else None)
             n_tok = sum(r.params.max_tokens for r in reqs)
-            mean_tok = measured.get("tokens", 0) / max(1, measured.get("requests", 0))
-            expected = sum(
-                min(r.params.max_tokens, mean_tok) if mean_tok else r.params.max_tokens
-                for r in reqs
-            )
+            if measured.get("max_tokens"):
+                # the share of its token budget a request used where this engine ran: a
+                # 320-token CoT cap and a 96-token safety cap are filled alike
+                fill = min(1.0, measured["tokens"] / measured["max_tokens"])
+                expected = n_tok * fill
+            else:  # a record from before budgets were kept: the mean length, capped
+                mean_tok = measured.get("tokens", 0) / max(1, measured.get("requests", 0))
+                expected = sum(
+                    min(r.params.max_tokens, mean_tok) if mean_tok else r.params.max_tokens
+                    for r in reqs
+                )
             tokens += n_tok
             seconds += expected / tps
             speeds[label] = (tps, src)
@@ -352,7 +358,7 @@ class Runner:
             if self.show_progress:
                 self.console.print(f"loading {handle.label} ({handle.backend}) ...")
             backend = open_backend(handle)
-            t0, toks = time.perf_counter(), 0
+            t0, toks, made, cap = time.perf_counter(), 0, 0, 0
             try:
                 task = bar.add_task(f"generate {handle.label}", total=len(reqs))
                 preferred = int(getattr(backend, "preferred_batch", 4))
@@ -366,6 +372,8 @@ class Runner:
                     if cache is not None:
                         cache.put_generations(pairs)
                     toks += sum(c.completion_tokens for _, c in pairs)
+                    made += len(pairs)
+                    cap += sum(r.params.max_tokens for r, _ in pairs)
                     done += len(pairs)
                     bar.advance(task, len(batch))
                     self._land(tracker.stored(r.key for r, _ in pairs), store, stage)
@@ -376,7 +384,7 @@ class Runner:
                 backend.close()
                 if cache is not None and toks:
                     key = speed_key(handle.backend, getattr(backend, "parallel", None))
-                    self._record_speed(cache, key, toks, time.perf_counter() - t0, len(reqs))
+                    self._record_speed(cache, key, toks, time.perf_counter() - t0, made, cap)
         return done
 
     def _record_errors(self, failed: list[tuple[Request, Completion]], store: Store) -> None:
@@ -389,7 +397,11 @@ class Runner:
             self.errors[why] = self.errors.get(why, 0) + 1
 
     @staticmethod
-    def _record_speed(cache: Store, key: str, tokens: int, seconds: float, n: int) -> None:
+    def _record_speed(
+        cache: Store, key: str, tokens: int, seconds: float, n: int, cap: int
+    ) -> None:
+        """Add a generation's tokens, seconds, completions made (not requests sent: an
+        interrupted run made fewer) and their ``max_tokens`` sum to the engine's record."""
         prev = cache.get_meta(key) or {"tokens": 0, "seconds": 0.0, "requests": 0}
         cache.set_meta(
             key,
@@ -397,6 +409,7 @@ class Runner:
                 "tokens": prev["tokens"] + tokens,
                 "seconds": prev["seconds"] + seconds,
                 "requests": prev.get("requests", 0) + n,
+                "max_tokens": prev.get("max_tokens", 0) + cap,
             },
         )
 

@@ -89,6 +89,40 @@ def test_dry_run_counts_and_estimates(tmp_path: Path, write_yaml: Callable[[str]
     assert again.estimate["requests"] == 0
 
 
+def test_the_speed_record_counts_what_was_made_and_its_budget(
+    tmp_path: Path, write_yaml: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted run records the completions it made (not the requests it sent) and
+    their max_tokens sum; the next estimate fills each budget by the measured share."""
+    from safereason.backends.fake import FakeBackend
+    from safereason.errors import InterruptedRun
+    from safereason.estimate import speed_key
+    from safereason.runner import open_cache
+
+    calls = {"n": 0}
+    real = FakeBackend.generate
+
+    def flaky(self: FakeBackend, reqs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, reqs)
+
+    monkeypatch.setattr(FakeBackend, "generate", flaky)
+    path = write_yaml(fake_experiment(tmp_path, batch_size=2))
+    with pytest.raises(InterruptedRun):
+        _run(path)
+    exp = load_experiment(path)
+    cache = open_cache(exp, Path(exp.output_dir) / exp.name / "store.sqlite")
+    assert cache is not None
+    rec = cache.get_meta(speed_key("fake", None))
+    assert rec["requests"] == 4 and rec["max_tokens"] == 4 * 512
+    dry, _ = _run(path, dry=True)
+    fill = rec["tokens"] / rec["max_tokens"]
+    tps = rec["tokens"] / rec["seconds"]
+    assert dry.estimate["seconds"] == pytest.approx(10 * 512 * fill / tps)
+
+
 def test_interrupt_keeps_what_was_stored(
     tmp_path: Path, write_yaml: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
