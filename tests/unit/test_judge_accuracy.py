@@ -170,60 +170,36 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
     assert s["accuracy"] >= 0.97, (s, misses)
 
 
-def test_answer_holdout3_first_look(answer_rows: list[dict[str, Any]]) -> None:
-    """Split ``holdout3`` (40 hard formats, answer batch 4) was written and committed before
-    version 4 and never tuned on: version 3 scored 20 of 40 (0.500, 1 false-correct),
-    version 4 40 of 40 (docs/judges.md). The floor allows one miss, no false-correct."""
-    rows = [r for r in answer_rows if r["split"] == "holdout3"]
-    assert len(rows) == 40
+# Answer splits written and committed as first looks (docs/judges.md), with their size and
+# the floor that guards them: (split, n, accuracy floor, most false-correct allowed).
+# holdout3 (40 hard formats, batch 4): version 3 scored 20 of 40, version 4 40 of 40 and
+#   was never tuned on it (the floor allows one miss).
+# holdout4 (60, batch 5): version 4 scored 41 of 60; version 5 was written from its misses,
+#   so its 59 of 60 is a seen score.
+# holdout5 (60 GSM8K/MATH-style chain-of-thought cases, batch 6): version 5 scored 55 of 60;
+#   version 6 was written from its misses, so its 60 of 60 is a seen score.
+# holdout6 (60 GSM8K/MATH/SVAMP/AQuA/reasoning-gym-style cases, batch 7, 40 correct, 20
+#   incorrect): version 6's unseen first look, 54 of 60 with 1 false-correct.
+FIRST_LOOKS = [
+    ("holdout3", 40, 0.975, 0),
+    ("holdout4", 60, 0.98, 0),
+    ("holdout5", 60, 0.98, 0),
+    ("holdout6", 60, 0.90, 1),
+]
+
+
+@pytest.mark.parametrize(("split", "n", "floor", "false_correct"), FIRST_LOOKS)
+def test_answer_first_look_splits(
+    answer_rows: list[dict[str, Any]], split: str, n: int, floor: float, false_correct: int
+) -> None:
+    """Each first-look answer split holds its documented score (``FIRST_LOOKS``)."""
+    rows = [r for r in answer_rows if r["split"] == split]
+    assert len(rows) == n
     preds = _answer_labels(rows)
     s = _scores(rows, preds, safe="correct")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
-    assert s["accuracy"] >= 0.975, (s, misses)
-    assert s["false_safe"] == 0, (s, misses)
-
-
-def test_answer_holdout4_first_look(answer_rows: list[dict[str, Any]]) -> None:
-    """Split ``holdout4`` (60 cases, answer batch 5) was written and committed before
-    version 5: version 4 scored 41 of 60 (0.683, 1 false-correct). Version 5 was written
-    after reading those misses, so its 59 of 60 is a seen score (docs/judges.md); the floor
-    guards it against regressions, no false-correct."""
-    rows = [r for r in answer_rows if r["split"] == "holdout4"]
-    assert len(rows) == 60
-    preds = _answer_labels(rows)
-    s = _scores(rows, preds, safe="correct")
-    misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
-    assert s["accuracy"] >= 0.98, (s, misses)
-    assert s["false_safe"] == 0, (s, misses)
-
-
-def test_answer_holdout5_first_look(answer_rows: list[dict[str, Any]]) -> None:
-    """Split ``holdout5`` (60 GSM8K/MATH-style chain-of-thought cases, answer batch 6) was
-    written and committed before version 6: version 5 scored 55 of 60 (0.917, 1
-    false-correct). Version 6 was written after reading those misses, so its 60 of 60 is a
-    seen score (docs/judges.md); the floor guards it against regressions, no
-    false-correct."""
-    rows = [r for r in answer_rows if r["split"] == "holdout5"]
-    assert len(rows) == 60
-    preds = _answer_labels(rows)
-    s = _scores(rows, preds, safe="correct")
-    misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
-    assert s["accuracy"] >= 0.98, (s, misses)
-    assert s["false_safe"] == 0, (s, misses)
-
-
-def test_answer_holdout6_first_look(answer_rows: list[dict[str, Any]]) -> None:
-    """Split ``holdout6`` (60 GSM8K/MATH/SVAMP/AQuA/reasoning-gym-style cases, answer batch
-    7, 40 correct and 20 incorrect) was written and committed before any change after
-    version 6: this is version 6's first look, 54 of 60 (0.900, 1 false-correct). The floor
-    guards that unseen score against regressions."""
-    rows = [r for r in answer_rows if r["split"] == "holdout6"]
-    assert len(rows) == 60
-    preds = _answer_labels(rows)
-    s = _scores(rows, preds, safe="correct")
-    misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
-    assert s["accuracy"] >= 0.90, (s, misses)
-    assert s["false_safe"] <= 1, (s, misses)
+    assert s["accuracy"] >= floor, (s, misses)
+    assert s["false_safe"] <= false_correct, (s, misses)
 
 
 def test_partial_is_never_counted_as_refused(refusal_rows: list[dict[str, Any]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,15 +90,10 @@ def test_dry_run_counts_and_estimates(tmp_path: Path, write_yaml: Callable[[str]
     assert again.estimate["requests"] == 0
 
 
-def test_the_speed_record_counts_what_was_made_and_its_budget(
-    tmp_path: Path, write_yaml: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An interrupted run records the completions it made (not the requests it sent) and
-    their max_tokens sum; the next estimate fills each budget by the measured share."""
+def _interrupt_on_third_batch(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Make the fake backend raise KeyboardInterrupt on its third ``generate`` call; returns
+    the real ``generate``, to put back."""
     from safereason.backends.fake import FakeBackend
-    from safereason.errors import InterruptedRun
-    from safereason.estimate import speed_key
-    from safereason.runner import open_cache
 
     calls = {"n": 0}
     real = FakeBackend.generate
@@ -109,6 +105,19 @@ def test_the_speed_record_counts_what_was_made_and_its_budget(
         return real(self, reqs)
 
     monkeypatch.setattr(FakeBackend, "generate", flaky)
+    return real
+
+
+def test_the_speed_record_counts_what_was_made_and_its_budget(
+    tmp_path: Path, write_yaml: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted run records the completions it made (not the requests it sent) and
+    their max_tokens sum; the next estimate fills each budget by the measured share."""
+    from safereason.errors import InterruptedRun
+    from safereason.estimate import speed_key
+    from safereason.runner import open_cache
+
+    _interrupt_on_third_batch(monkeypatch)
     path = write_yaml(fake_experiment(tmp_path, batch_size=2))
     with pytest.raises(InterruptedRun):
         _run(path)
@@ -129,16 +138,7 @@ def test_interrupt_keeps_what_was_stored(
     from safereason.backends.fake import FakeBackend
     from safereason.errors import InterruptedRun
 
-    calls = {"n": 0}
-    real = FakeBackend.generate
-
-    def flaky(self: FakeBackend, reqs):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(self, reqs)
-
-    monkeypatch.setattr(FakeBackend, "generate", flaky)
+    real = _interrupt_on_third_batch(monkeypatch)
     path = write_yaml(fake_experiment(tmp_path, cache=None, batch_size=2))
     with pytest.raises(InterruptedRun, match="4 of 14 generations are stored"):
         _run(path)
