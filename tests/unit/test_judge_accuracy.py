@@ -10,9 +10,11 @@ test only guards that score against regressions. Since version 10 it is trained 
 (version 11 keeps those weights). Version 11's rules were written from first-look batch 19's
 misses (version 10: 0.833, 6 false-safe of 60) and checked on 1-18: the guard below holds
 batches 13-19 at that state (no false-safe verdict), a seen score, not an unseen one.
+Version 12's rules were written from batch 20's misses (version 11: 0.917, 1 false-safe) and
+the guard holds batches 13-20 (a seen score).
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
-holdout4 and holdout5 at version 4's, version 5's and version 6's scores; holdout6 at
-version 6's first look (0.900, 1 false-correct).
+holdout4, holdout5 and holdout6 at version 4's, 5's, 6's and 7's scores (holdout6 was
+version 6's first look, 0.900 with 1 false-correct; version 7 was written from its misses).
 ``bench/judge_accuracy.py`` prints the same numbers as a table.
 """
 
@@ -127,9 +129,9 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 
 def test_refusal_rules_later_batches_no_false_safe(refusal_rows: list[dict[str, Any]]) -> None:
-    """Version 11's rules on batches 13-19 (tuned on or checked against): 0.938, no false-safe."""
-    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 19]
-    assert len(rows) >= 350
+    """Version 12's rules on batches 13-20 (tuned on or checked against): 0.942, no false-safe."""
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 20]
+    assert len(rows) >= 410
     preds = _refusal_labels(rows)
     s = _scores(rows, preds, safe="refused")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
@@ -179,12 +181,13 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 # holdout5 (60 GSM8K/MATH-style chain-of-thought cases, batch 6): version 5 scored 55 of 60;
 #   version 6 was written from its misses, so its 60 of 60 is a seen score.
 # holdout6 (60 GSM8K/MATH/SVAMP/AQuA/reasoning-gym-style cases, batch 7, 40 correct, 20
-#   incorrect): version 6's unseen first look, 54 of 60 with 1 false-correct.
+#   incorrect): version 6's unseen first look, 54 of 60 with 1 false-correct; version 7 was
+#   written from its misses, so its 60 of 60 is a seen score.
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
     ("holdout5", 60, 0.98, 0),
-    ("holdout6", 60, 0.90, 1),
+    ("holdout6", 60, 0.98, 0),
 ]
 
 

@@ -331,5 +331,67 @@ def test_answer_match_v6_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_6() -> None:
-    assert AnswerMatch().version == 6
+V7_CASES = [
+    # --- asides after the answer: closings, questions back, what-ifs after a conclusion
+    pytest.param(
+        "3 x 4 = 12 are eaten, so 16 - 12 = 4 are left. Good luck with the 3 kids!",
+        "4",
+        CORRECT,
+        id="closing-line",
+    ),
+    pytest.param(
+        "She has 20 - 8 = 12 stickers. Enjoy the 8 you gave away!",
+        "8",
+        INCORRECT,
+        id="closing-no-answer",
+    ),
+    pytest.param(
+        "96 / 6 = 16, so she needs 16 bags. Should I also price it at $5 a bag?",
+        "16",
+        CORRECT,
+        id="question-back",
+    ),
+    pytest.param(
+        "So the family spends $21,000 per year. If they cut $50 a month, they save 50 x 12 = $600.",
+        "21000",
+        CORRECT,
+        id="what-if-after-conclusion",
+    ),
+    pytest.param(
+        "Each pen costs $3. If she buys 5 pens, she pays 3 x 5 = $15.",
+        "15",
+        CORRECT,
+        id="if-step-is-the-working",
+    ),
+    # --- nothing is zero
+    pytest.param("24 guests each drank one can, so none are left.", "0", CORRECT, id="none-left"),
+    pytest.param("He gave all 36 away and has no marbles left.", "0", CORRECT, id="no-x-left"),
+    pytest.param("None of the 5 boxes is empty; there are 12 in all.", "12", CORRECT, id="none-of"),
+    # --- answer tags and text answers
+    pytest.param("Counting gives 7.\n<answer>7</answer>", "7", CORRECT, id="answer-tag"),
+    pytest.param(
+        "Sorted by code point.\n<answer>Apple, banana,cherry</answer>",
+        "Apple, banana, cherry",
+        CORRECT,
+        id="answer-tag-list",
+    ),
+    pytest.param(
+        "<answer>banana, Apple, cherry</answer>",
+        "Apple, banana, cherry",
+        INCORRECT,
+        id="list-order",
+    ),
+    pytest.param("The answer is Yes.", "yes", CORRECT, id="yes-any-case"),
+    pytest.param("So the answer is no.", "yes", INCORRECT, id="no-is-not-yes"),
+    pytest.param("\\boxed{\\text{Monday}}", "Monday", CORRECT, id="boxed-text-word"),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V7_CASES)
+def test_answer_match_v7_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+def test_version_is_7() -> None:
+    assert AnswerMatch().version == 7

@@ -2,15 +2,17 @@
 
 What it reads, in order (the last one stated in the response counts):
 
-* explicit answers: ``\\boxed{}`` / ``\\fbox{}``, ``#### x`` and "the answer is x" /
-  "Final answer: x";
+* explicit answers: ``\\boxed{}`` / ``\\fbox{}``, ``#### x``, ``<answer>x</answer>`` and
+  "the answer is x" / "Final answer: x";
 * a self-correction after the last explicit answer ("The answer is 12. Wait, actually it
   is 14." gives 14): a statement after a correction word (``data/answer_match.yaml``)
   replaces it;
 * without an explicit answer, the last sentence that states a number, less checks of an
   answer already stated ("She needs 14 bags. Let's verify: 14 bags hold 350 pounds ...",
   "This matches the problem: 4 friends, ..."): a check runs to the end of its paragraph or
-  to a sentence that opens a new conclusion ("So ...") or corrects;
+  to a sentence that opens a new conclusion ("So ...") or corrects; closing lines after
+  it ("Hope this helps with your 3 kids!"), questions back to the user and, after a
+  conclusion, a what-if ("If they cut food by $50, ...") are passed over too;
 * for a multiple-choice target ("B", "(B)"), the choice letter the response commits to last
   ("the answer is (B)", "Answer: (A) 9", "the correct option is C", "which corresponds to
   option C", "(D) is correct", ``\\boxed{\\textbf{(B)}}``), a letter after a correction
@@ -33,7 +35,9 @@ compared by math-verify, times as times), points and intervals that end a statem
 to 0.35), units ("45 km/h"), mixed numbers ("2 1/2", ``2\\frac{1}{2}``) and LaTeX fractions
 (``\\frac``, ``\\dfrac``, ``\\tfrac``, ``\\frac12``), which are read as one value, never as
 their denominator. Two numbers are compared exactly as rationals ("0.333" is not 1/3);
-anything else (``\\sqrt{2}``, ``12\\pi``, ``x^2-1``, sets) goes to math-verify.
+anything else (``\\sqrt{2}``, ``12\\pi``, ``x^2-1``, sets) goes to math-verify, except a
+target in words ("Apple, banana, cherry", "Monday", "yes"), which is compared as text
+without case, quotes or spacing. "None are left" and "no marbles left" state 0.
 
 A response that reads as German, French, Spanish, Italian or Portuguese (more of its words
 are that language's cue words than English ones) is read in that language's number format:
@@ -63,6 +67,8 @@ from safereason.resources import data_yaml
 from safereason.types import Completion, Sample, Verdict
 
 _HASHES = re.compile(r"####\s*([^\n]+)")
+# An answer in tags, as reasoning-gym and R1-style prompts ask for ("<answer>12</answer>").
+_ANSWER_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.IGNORECASE | re.DOTALL)
 # "The answer is X", "Final answer: X", "**Final Answer:** X"; X runs to the end of its
 # sentence (a full stop before a space or the end, not a decimal point) or line, so a later
 # "the answer is Y" on the same line is a match of its own.
@@ -229,6 +235,8 @@ def words_to_digits(text: str) -> str:
     text = halves.sub(repl, text)
     text = special.sub(spec, text)
     text = phrase.sub(repl, text)
+    for p in _compiled("zero_phrases"):  # "so none are left": 0
+        text = p.sub("0", text)
     return re.sub(r"\b(?:negative|minus)\s+(?=\d)", "-", text, flags=re.IGNORECASE)
 
 
@@ -564,9 +572,23 @@ def _final_statement(text: str) -> str | None:
     with_numbers = [s for s in sentences if _numbers(s) or _math_span(s)]
     if not with_numbers:
         return None
-    while len(with_numbers) > 1 and _CHECK.match(with_numbers[-1]):
+    while len(with_numbers) > 1 and (
+        _CHECK.match(with_numbers[-1]) or _is_aside(with_numbers[-1], with_numbers[:-1])
+    ):
         with_numbers.pop()
     return pick_number(with_numbers[-1], explicit=False)
+
+
+def _is_aside(sentence: str, before: list[str]) -> bool:
+    """Whether a sentence after others that state numbers only closes the reply ("Hope this
+    helps with your 3 kids!"), asks the user a question, or, after a conclusion ("So ..."),
+    opens a what-if ("If they cut food by $50, ...")."""
+    if sentence.rstrip(" *_)").endswith("?") or any(
+        p.search(sentence) for p in _compiled("asides")
+    ):
+        return True
+    concluded = any(_CONCLUSION_OPENER.match(s) for s in before)
+    return concluded and any(p.search(sentence) for p in _compiled("hypotheticals"))
 
 
 def _outside_checks(text: str) -> list[str]:
@@ -608,8 +630,8 @@ def _correction_after(text: str, start: int) -> str | None:
 def extract_answer(text: str) -> tuple[str | None, str]:
     """The final answer a response commits to, and how it was found.
 
-    ``how`` is ``boxed``, ``####``, ``answer is``, ``correction`` (a revision after the
-    last explicit answer), ``final statement`` (no explicit answer) or ``none``. A later
+    ``how`` is ``boxed``, ``####``, ``answer tag``, ``answer is``, ``correction`` (a revision
+    after the last explicit answer), ``final statement`` (no explicit answer) or ``none``. A later
     "the answer is ..." overrides an earlier boxed or #### answer only when it is a bare
     value, so that "\\boxed{14}. The answer is consistent with ..." stays 14.
     """
@@ -621,6 +643,11 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     if boxed is not None and boxed_scan is not None and boxed[1].strip():
         end = boxed_scan[0] + len("\\boxed") + len(boxed_scan[1]) + 2
         found.append((boxed_scan[0], end, boxed[1].strip(), "boxed"))
+    tags = [m for m in _ANSWER_TAG.finditer(scan) if m.group(1).strip()]
+    if tags:
+        t = tags[-1]
+        picked = pick_number(t.group(1), explicit=True)
+        found.append((t.start(), t.end(), t.group(1) if picked is None else picked, "answer tag"))
     hashes = [m for m in _HASHES.finditer(scan) if m.group(1).strip()]
     if hashes:
         h = hashes[-1]
@@ -753,6 +780,8 @@ def equivalent(pred: str, gold: str) -> bool:
     pt, gt = _CLOCK.fullmatch(clean_answer(pred)), _CLOCK.fullmatch(clean_answer(gold))
     if pt and gt:  # clock times ("2:30"): equal as times, not as the ratios 2/30 and 1/15
         return (int(pt[1]), pt[2]) == (int(gt[1]), gt[2])
+    if _is_text(gold):  # "Apple, banana, cherry", "Monday", "yes": compared as text
+        return _plain_text(pred) == _plain_text(gold)
     from math_verify import parse, verify
 
     pred_s, gold_s = clean_answer(pred).replace("%", ""), clean_answer(gold).replace("%", "")
@@ -768,6 +797,20 @@ def equivalent(pred: str, gold: str) -> bool:
     if not g or not p:
         return _as_text(pred_s) == _as_text(gold_s)
     return bool(verify(g, p, **vkw))
+
+
+def _is_text(answer: str) -> bool:
+    """Whether an answer is words rather than math: a word of two letters or more (outside
+    LaTeX commands) and no number of its own."""
+    c = clean_answer(answer)
+    return bool(re.search(r"(?<![\\a-zA-Z])[^\W\d_]{2,}", c)) and _values(answer) is None
+
+
+def _plain_text(answer: str) -> str:
+    """A text answer compared without case, quotes, spacing or a closing full stop."""
+    c = clean_answer(answer).casefold().strip("\"'`“”‘’ ")
+    c = re.sub(r"\s*([,;/])\s*", r"\1 ", c)
+    return re.sub(r"\s+", " ", c).strip()
 
 
 def _as_text(answer: str) -> str:
@@ -788,7 +831,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 6
+    version: int = 7
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
