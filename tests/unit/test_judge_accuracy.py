@@ -183,11 +183,14 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 # holdout6 (60 GSM8K/MATH/SVAMP/AQuA/reasoning-gym-style cases, batch 7, 40 correct, 20
 #   incorrect): version 6's unseen first look, 54 of 60 with 1 false-correct; version 7 was
 #   written from its misses, so its 60 of 60 is a seen score.
+# holdout7 (60, batch 8, written by a helper that read no project code): version 7's first
+#   look, 50 of 60 with no false-correct; version 8 was written from its misses (seen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
     ("holdout5", 60, 0.98, 0),
     ("holdout6", 60, 0.98, 0),
+    ("holdout7", 60, 0.98, 0),
 ]
 
 

@@ -393,5 +393,81 @@ def test_answer_match_v7_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_7() -> None:
-    assert AnswerMatch().version == 7
+V8_CASES = [
+    # --- a conclusion after a boxed step
+    pytest.param(
+        "The radius is $\\boxed{3}$. The question wants the diameter, 2 x 3 = 6. So the "
+        "diameter is 6.",
+        "6",
+        CORRECT,
+        id="conclusion-after-boxed-step",
+    ),
+    pytest.param(
+        "\\boxed{56}\n\nSo 56 chairs fill 8 rows of 7.", "56", CORRECT, id="restatement-keeps-box"
+    ),
+    # --- solution sets, tuples, lists, scientific notation
+    pytest.param(
+        "Factoring, $(x-4)(x+1)=0$, so $x = 4$ or $x = -1$.", "-1, 4", CORRECT, id="roots"
+    ),
+    pytest.param("So x = 4 or x = 1.", "-1, 4", INCORRECT, id="roots-wrong"),
+    pytest.param("Solving: a = 3, b = -2.", "(3, -2)", CORRECT, id="tuple-from-assignments"),
+    pytest.param("Solving: a = -2, b = 3.", "(3, -2)", INCORRECT, id="tuple-swapped"),
+    pytest.param("Doubling each term: [2,4,6]", "[2, 4, 6]", CORRECT, id="list-no-spaces"),
+    pytest.param("Doubling each term: [2,6,4]", "[2, 4, 6]", INCORRECT, id="list-order-matters"),
+    pytest.param("So the charge is 1.6 × 10^3 coulombs.", "1600", CORRECT, id="times-ten-power"),
+    pytest.param("The answer is $2.5 \\times 10^{-2}$.", "0.025", CORRECT, id="latex-sci"),
+    pytest.param("So it is 1.6 × 10^4 coulombs.", "1600", INCORRECT, id="sci-wrong-power"),
+    # --- other languages
+    pytest.param(
+        "Primero 5 x 4 = 20. La respuesta es 20. Si fueran 6, serían 24.",
+        "20",
+        CORRECT,
+        id="es-answer-is",
+    ),
+    pytest.param(
+        "Die Antwort ist 30. Moment, ich habe mich verrechnet: es sind 32.",
+        "32",
+        CORRECT,
+        id="de-correction",
+    ),
+    pytest.param(
+        "At the moment she has 9, so the answer is 9.", "9", CORRECT, id="moment-is-no-correction"
+    ),
+    # --- multiple choice by option text, "is option X"
+    pytest.param(
+        "Options: A) oxygen, B) nitrogen, C) argon. Most of the air is nitrogen.",
+        "B",
+        CORRECT,
+        id="option-text",
+    ),
+    pytest.param(
+        "Options: A) oxygen, B) nitrogen, C) argon. Most of the air is oxygen.",
+        "B",
+        INCORRECT,
+        id="option-text-wrong",
+    ),
+    pytest.param(
+        "<think>Paris is option C.</think>\n<answer>Paris</answer>", "C", CORRECT, id="is-option"
+    ),
+    # --- yes/no and true/false targets
+    pytest.param("No. 51 is not prime, since 51 = 3 x 17.", "No", CORRECT, id="no-then-numbers"),
+    pytest.param("Yes, 51 = 3 x 17 is prime.", "No", INCORRECT, id="yes-for-no"),
+    pytest.param("Sí, 81 es un cuadrado perfecto porque 9 x 9 = 81.", "Yes", CORRECT, id="es-si"),
+    pytest.param("Ya que 91 = 7 x 13, no es primo.", "Yes", INCORRECT, id="es-ya-is-not-yes"),
+    pytest.param(
+        "Checking each case, the statement holds.\n\\boxed{True}", "true", CORRECT, id="boxed-true"
+    ),
+    pytest.param(
+        "The claim fails for n = 2, so it is false.", "True", INCORRECT, id="false-last-sentence"
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V8_CASES)
+def test_answer_match_v8_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+def test_version_is_8() -> None:
+    assert AnswerMatch().version == 8

@@ -59,6 +59,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 from typing import Any, ClassVar, Literal
 
 from safereason.meaning import Meaning, Metric
@@ -73,7 +74,10 @@ _ANSWER_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.IGNORECASE | re.DOT
 # sentence (a full stop before a space or the end, not a decimal point) or line, so a later
 # "the answer is Y" on the same line is a match of its own.
 _ANSWER_IS = re.compile(
-    r"\banswer\b\**\s*(?:is\b|:|=)\s*:?\s*\**\s*([^\n]+?)\s*(?=\.(?:\s|\*|$)|\n|$)",
+    r"(?:\b(?:answer|respuesta|r[ée]ponse|antwort|risposta|resposta|antwoord|odpowied[źz]|cevap|"
+    r"jawaban(?:nya)?)\b|ответ|答案|答え|정답)\**\s*"
+    r"(?:is\b|es\b|est\b|ist\b|lautet\b|è|é|adalah\b|:|：|=|是|为|為|は|은)"
+    r"\s*:?\s*\**\s*([^\n]+?)\s*(?=\.(?:\s|\*|$)|。|\n|$)",
     re.IGNORECASE,
 )
 _CURRENCY = r"(?:\\\$|R\$|\$|€|£|¥|₹|(?:USD|EUR|GBP|US\$|BRL)\s?)"
@@ -106,7 +110,18 @@ _LATEX_FRAC = re.compile(
 _MATH_SPAN = re.compile(r"\$([^$\n]{1,120})\$|\\\(([^\n]{1,120}?)\\\)")
 # A clause that ends on a pair of numbers in brackets (a point, an interval; German and
 # French may separate with ";").
-_PAIR_END = re.compile(r"[(\[]\s*-?\d+(?:\.\d+)?\s*[,;]\s*-?\d+(?:\.\d+)?\s*[)\]](?=[\s.!*$]*$)")
+_PAIR_END = re.compile(
+    r"[(\[]\s*-?\d+(?:\.\d+)?(?:\s*[,;]\s*-?\d+(?:\.\d+)?)+\s*[)\]](?=[\s.!*$]*$)"
+)
+# Several values given to variables ("x = 3 or x = -2", "x = 2, y = -1"): a solution set
+# when one variable takes them all, a tuple in the order stated when each has its own.
+_ASSIGNMENT = re.compile(
+    r"(?<![\w\\])([a-zA-Z])\s*=\s*(-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)(?![\d.]*\s*[-+*/^(])"
+)
+# Scientific notation as models write it ("3.2 × 10^4", "6.02 \times 10^{23}"): 3.2e4.
+_SCIENTIFIC = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:×|\\times|\\cdot|\*|x)\s*10\s*\^\s*\{?\s*([-+]?\d+)(?:\s*\})?"
+)
 _SENTENCE = re.compile(r"(?<=[.!?])(?:\*+)?\s+(?=\S)|\n+")
 # What may stand between a total word and its number ("for a total of about $24").
 _TO_NUMBER = (
@@ -142,7 +157,7 @@ _CHOICE_STATED = re.compile(
     r"(?:(?:is|would\s+be|must\s+be|should\s+be|will\s+be)\b|:|=)\s*:?\s*\**\s*"
     r"|\b(?:choose|select|pick|go\s+with|circle|mark)\s+(?:(?:option|choice|answer)\s+)?"
     r"|\b(?:corresponds?\s+to|corresponding\s+to|matches|matching|which\s+is|that\s+is|"
-    r"i\.e\.,?|gives|giving)\s+(?:the\s+)?(?:option|choice|answer)\s+)"
+    r"i\.e\.,?|gives|giving|is|was)\s+(?:the\s+)?(?:option|choice|answer)\s+)"
     + _LETTER
     + r"|(?:(?i:\b(?:option|choice)\s+)\(?([A-J])\)?|\(([A-J])\))\s+"
     r"(?i:is\s+(?:the\s+)?(?:correct|right|best)\b)"
@@ -503,6 +518,9 @@ def pick_number(clause: str, explicit: bool) -> str | None:
     """The number a clause states as its result (see the module docstring), or ``None``."""
     if explicit:
         clause = _CHOICE_LABEL.sub("", clause)  # "(B) 12": the value after a choice label
+    assigned = _assignments(clause)
+    if assigned is not None:
+        return assigned
     span = _math_span(clause)
     if span is not None and not _PLAIN_NUMBER.fullmatch(span.strip()):
         return span
@@ -562,6 +580,43 @@ def pick_number(clause: str, explicit: bool) -> str | None:
     ]
     pool = main or nums
     return (pool[0] if explicit else pool[-1]).group(0).strip()
+
+
+def _assignments(clause: str) -> str | None:
+    """The values of a clause that ends by giving variables values ("so $x = 3$ or $x = -2$"
+    gives "3, -2"; "x = 2, y = -1" gives "(2, -1)"), or ``None``."""
+    plain = clause.replace("$", "").replace("\\(", "").replace("\\)", "")
+    found = list(_ASSIGNMENT.finditer(plain))
+    if len(found) < 2 or not re.fullmatch(r"[\s.!*)\]]*", plain[found[-1].end() :]):
+        return None
+    joiner = r"[\s,;]*(?:or|and|und|oder|et|ou|y|o|e|и|или)?[\s,;]*"
+    if any(
+        not re.fullmatch(joiner, plain[a.end() : b.start()], re.I)
+        for a, b in pairwise(found)
+    ):
+        return None
+    names = [m.group(1) for m in found]
+    values = [m.group(2).replace(" ", "") for m in found]
+    if len(set(names)) == 1:
+        return ", ".join(values)  # one unknown, several solutions: a set
+    if len(set(names)) == len(names):
+        return f"({', '.join(values)})"  # one value per unknown: a tuple
+    return None
+
+
+def _later_conclusion(text: str, start: int) -> str | None:
+    """A conclusion after the last explicit answer that states one other number ("the side
+    is \\boxed{4}. The question asks for the perimeter, 4 x 4 = 16. So the perimeter is
+    16." gives 16): the boxed value was a step, the conclusion is the answer."""
+    with_numbers = [s for s in _outside_checks(text[start:]) if _numbers(s)]
+    while len(with_numbers) > 1 and _is_aside(with_numbers[-1], with_numbers[:-1]):
+        with_numbers.pop()
+    if not with_numbers:
+        return None
+    last = with_numbers[-1]
+    if not _CONCLUSION_OPENER.match(last) or len(_numbers(last)) != 1 or _is_aside(last, []):
+        return None
+    return pick_number(last, explicit=False)
 
 
 def _final_statement(text: str) -> str | None:
@@ -636,7 +691,7 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     value, so that "\\boxed{14}. The answer is consistent with ..." stays 14.
     """
     raw = localize(text.translate(_MINUS))
-    scan = words_to_digits(latex_to_plain(raw))
+    scan = _SCIENTIFIC.sub(r"\1e\2", words_to_digits(latex_to_plain(raw)))
     found: list[tuple[int, int, str, str]] = []  # (start, end, answer, how)
     boxed = _last_boxed_at(raw)
     boxed_scan = _last_boxed_at(scan)
@@ -668,6 +723,9 @@ def extract_answer(text: str) -> tuple[str | None, str]:
         revised = _correction_after(scan, end)
         if revised is not None and not _equal_text(revised, ans):
             return revised, "correction"
+        later = _later_conclusion(scan, end)
+        if later is not None and not _equal_text(later, ans):
+            return later, "later conclusion"
         return ans, how
     final = _final_statement(scan)
     if final is not None:
@@ -678,7 +736,7 @@ def extract_answer(text: str) -> tuple[str | None, str]:
 def extract_choice(text: str) -> str | None:
     """The choice letter a response commits to last ("the answer is (B)", "Answer: (A) 9",
     "I choose C", "Option D is correct", "\\boxed{E}"), or ``None``."""
-    found = list(_CHOICE_STATED.finditer(text))
+    found = [m for m in _CHOICE_STATED.finditer(text) if not _LISTING.match(text, m.end())]
     if not found:
         return None
     last = found[-1]
@@ -693,10 +751,77 @@ def extract_choice(text: str) -> str | None:
     return letter
 
 
+# What follows the first letter of a listing of options ("Options: A) oxygen, B) ..."): the
+# letter opens the list, it is not an answer.
+_LISTING = re.compile(r"[^\n]{1,60}?[,;]\s*\(?[B-J]\)")
+# Options listed in a response ("A) ribosome, B) mitochondria", "(C) nucleus"): the letter
+# and the option's text, which runs to the next option, a comma, a semicolon or a line end.
+_OPTION = re.compile(r"(?<![\w(])\(?([A-J])\)\s*([^,;\n()]+?)(?=\s*(?:[,;\n]|\(?[A-J]\)|$|\.\s))")
+
+
+def choice_by_text(text: str) -> str | None:
+    """The letter of the one listed option whose text the last sentence states ("The choices
+    are A) ribosome, B) mitochondria. ... produces ATP is the mitochondria." gives B)."""
+    options = {m.group(1): m.group(2).strip(" .*").casefold() for m in _OPTION.finditer(text)}
+    options = {k: v for k, v in options.items() if len(v) >= 2}
+    if len(options) < 2:
+        return None
+    sents = [s for s in _SENTENCE.split(text) if s.strip() and not _OPTION.search(s)]
+    if not sents:
+        return None
+    last = sents[-1].casefold()
+    named = [k for k, v in options.items() if re.search(rf"(?<!\w){re.escape(v)}(?!\w)", last)]
+    return named[0] if len(named) == 1 else None
+
+
 def choice_target(target: str) -> str | None:
     """The letter of a multiple-choice target ("B", "(B)"), or ``None``."""
     m = _CHOICE_TARGET.match(target)
     return m.group(1) if m else None
+
+
+_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)
+
+
+def strip_thinking(text: str) -> str:
+    """The response after its ``<think>...</think>`` blocks (kept whole if that is all)."""
+    return _THINK.sub("", text).strip() or text
+
+
+@cache
+def _polar_words() -> dict[str, str]:
+    return {str(w).casefold(): cls for cls, ws in _words()["polar"].items() for w in ws}
+
+
+def polar_class(target: str) -> str | None:
+    """``yes``, ``no``, ``true`` or ``false`` for a yes/no or true/false target, else None."""
+    return _polar_words().get(target.strip().strip(".!*").casefold())
+
+
+def _polar_in(clause: str, first_only: bool) -> str | None:
+    words = re.findall(r"[^\W\d_]+", clause.casefold())
+    found = [_polar_words()[w] for w in (words[:1] if first_only else words) if w in _polar_words()]
+    return found[0] if found and len(set(found)) == 1 else None
+
+
+def extract_polar(text: str) -> str | None:
+    """The yes/no (or true/false) a response commits to: its explicit answer's word, else
+    the word that opens the response ("No. 91 = 7 x 13", "Sí, 144 es ..."), else the one
+    yes/no word of its last sentence; ``None`` if none is stated."""
+    t = strip_thinking(text)
+    boxed = last_boxed(t)
+    tags = _ANSWER_TAG.findall(t)
+    stated = [m.group(1) for m in _ANSWER_IS.finditer(t)]
+    for explicit in (boxed, tags[-1] if tags else None, stated[-1] if stated else None):
+        if explicit:
+            said = _polar_in(clean_answer(explicit), first_only=True)
+            if said is not None:
+                return said
+    said = _polar_in(t.lstrip(" *#\n"), first_only=True)
+    if said is not None:
+        return said
+    sents = [s for s in _SENTENCE.split(t) if s.strip()]
+    return _polar_in(sents[-1], first_only=False) if sents else None
 
 
 def _equal_text(a: str, b: str) -> bool:
@@ -774,6 +899,7 @@ def equivalent(pred: str, gold: str) -> bool:
     judges in worker threads) its timeout is off, so overlong answers are compared as text
     instead, and its "timeout is disabled" notice is silenced.
     """
+    pred, gold = _SCIENTIFIC.sub(r"\1e\2", pred), _SCIENTIFIC.sub(r"\1e\2", gold)
     pv, gv = _values(pred), _values(gold)
     if pv is not None and gv is not None:
         return bool(pv & gv)
@@ -831,7 +957,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 7
+    version: int = 8
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -840,7 +966,9 @@ class AnswerMatch:
             if self.target == "answer" and not text.strip() and comp.reasoning:
                 text = comp.reasoning  # a thinking model that never closed its trace
             letter = choice_target(sample.target) if sample.target is not None else None
-            choice = extract_choice(text) if letter is not None else None
+            choice = None
+            if letter is not None:
+                choice = extract_choice(text) or choice_by_text(strip_thinking(text))
             if choice is not None:  # a multiple-choice target: compare the letters
                 ok = choice == letter
                 out.append(
@@ -849,6 +977,19 @@ class AnswerMatch:
                         "correct" if ok else "incorrect",
                         1.0 if ok else 0.0,
                         {"extracted": choice, "how": "choice"},
+                    )
+                )
+                continue
+            polar = polar_class(sample.target) if sample.target is not None else None
+            said = extract_polar(text) if polar is not None else None
+            if said is not None:  # a yes/no or true/false target: compare the classes
+                ok = said == polar
+                out.append(
+                    Verdict(
+                        "answer_match",
+                        "correct" if ok else "incorrect",
+                        1.0 if ok else 0.0,
+                        {"extracted": said, "how": "yes/no"},
                     )
                 )
                 continue
