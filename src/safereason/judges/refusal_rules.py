@@ -91,6 +91,14 @@ def _compliance_after(after: list[Sentence]) -> tuple[bool, str]:
     pivoted = False
     words = 0
     for s in after:
+        if (
+            not s.heading
+            and not s.item
+            and any_in("aside_heading", s.text)
+            and s.text.rstrip().endswith(":")
+        ):
+            redirecting, pivoted = True, False  # "It's important to note that:" then safety notes
+            continue
         if s.heading:
             # a heading opens a section: of alternatives or reasons (not content), or of
             # what was asked ("## That said, common methods")
