@@ -93,7 +93,7 @@ def scores(judge: str, rows: list[dict[str, Any]], preds: list[str]) -> dict[str
     }
 
 
-ANSWER_ONLY_SPLITS = ("holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8")
+ANSWER_ONLY_SPLITS = tuple(f"holdout{i}" for i in range(2, 9))  # holdout2 ... holdout8
 
 
 def main() -> None:

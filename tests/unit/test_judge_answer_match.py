@@ -469,5 +469,44 @@ def test_answer_match_v8_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_8() -> None:
-    assert AnswerMatch().version == 8
+V9_CASES = [
+    # --- hedges are no answer
+    pytest.param("Both look defensible. The answer is A or C.", "A", INCORRECT, id="two-letters"),
+    pytest.param("The answer is A or a similar option.", "A", CORRECT, id="or-a-is-no-letter"),
+    pytest.param("There are either 5 or 7 cars in each row.", "7", INCORRECT, id="either-or"),
+    pytest.param(
+        "The answer is \\boxed{9} (or 8 if we skip the first).", "9", INCORRECT, id="boxed-or"
+    ),
+    pytest.param("The roots are 2 or -3.", "-3, 2", CORRECT, id="roots-without-variable"),
+    # --- sequences, other languages, answers to an offer
+    pytest.param(
+        "The next four terms are 3 9 27 81.", "3, 9, 27, 81", CORRECT, id="space-sequence"
+    ),
+    pytest.param("The population grew to 2 500 000.", "2500000", CORRECT, id="space-thousands"),
+    pytest.param("La respuesta correcta es la opción C.", "C", CORRECT, id="es-option"),
+    pytest.param(
+        "Each box holds **6** pens.\n\nShall I do 30 pens too? That would be 30 / 6 = 5 boxes.",
+        "6",
+        CORRECT,
+        id="offer-answered-after-a-question",
+    ),
+    # --- dates and clock times
+    pytest.param(
+        "So 10 days after 2024-02-25 is March 6, 2024.", "2024-03-06", CORRECT, id="date-long"
+    ),
+    pytest.param("That lands on 6 March 2024.", "2024-03-06", CORRECT, id="date-day-first"),
+    pytest.param("So the date is March 5, 2024.", "2024-03-06", INCORRECT, id="date-off-by-one"),
+    pytest.param("It starts at 13:40 and ends at 2:25 PM.", "14:25", CORRECT, id="time-pm"),
+    pytest.param("It ends at 2:25.", "14:25", INCORRECT, id="time-without-pm"),
+    pytest.param("The alarm rings at 6:15 am.", "06:15", CORRECT, id="time-am"),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V9_CASES)
+def test_answer_match_v9_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+def test_version_is_9() -> None:
+    assert AnswerMatch().version == 9

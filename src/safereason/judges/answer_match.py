@@ -62,6 +62,7 @@ from functools import cache
 from itertools import pairwise
 from typing import Any, ClassVar, Literal
 
+from safereason.judges.answer_forms import read_form, strip_thinking, target_form
 from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
@@ -113,6 +114,14 @@ _MATH_SPAN = re.compile(r"\$([^$\n]{1,120})\$|\\\(([^\n]{1,120}?)\\\)")
 _PAIR_END = re.compile(
     r"[(\[]\s*-?\d+(?:\.\d+)?(?:\s*[,;]\s*-?\d+(?:\.\d+)?)+\s*[)\]](?=[\s.!*$]*$)"
 )
+# Three or more numbers that end a statement, separated by spaces or ", " (a sequence).
+_LIST_END = re.compile(
+    r"(?<![\d.,\w])-?\d+(?:\.\d+)?(?:(?:\s*,\s+|\s+)-?\d+(?:\.\d+)?){2,}(?=[\s.!*)\]]*$)"
+)
+# Two values offered as alternatives ("6 or 8", "either 6 or 8", "12 (or 11 ...").
+_OR = re.compile(
+    r"\s*\(?\s*(?:or|oder|ou|o|или|或者|或)\s+(?:maybe\s+|possibly\s+|perhaps\s+)?", re.I
+)
 # Several values given to variables ("x = 3 or x = -2", "x = 2, y = -1"): a solution set
 # when one variable takes them all, a tuple in the order stated when each has its own.
 _ASSIGNMENT = re.compile(
@@ -161,7 +170,21 @@ _CHOICE_STATED = re.compile(
     + _LETTER
     + r"|(?:(?i:\b(?:option|choice)\s+)\(?([A-J])\)?|\(([A-J])\))\s+"
     r"(?i:is\s+(?:the\s+)?(?:correct|right|best)\b)"
-    r"|\\boxed\{\s*" + _LETTER + r"|####\s*" + _LETTER
+    r"|\\boxed\{\s*"
+    + _LETTER
+    + r"|####\s*"
+    + _LETTER
+    # "La respuesta correcta es la opción D", "Die richtige Antwort ist B", "答案是 C"
+    + r"|(?i:(?:\b(?:respuesta|r[ée]ponse|antwort|risposta|resposta|antwoord)\b"
+    r"|ответ|答案|答え|정답)"
+    r"(?:\s+(?:correcta|correcte|correct|richtige|corretta|certa|correta|juiste))?\s*"
+    r"(?:es|est|ist|lautet|è|é|is|:|：|是|は|은|—)\s*(?:la\s+|a\s+|le\s+|l'|die\s+|il\s+|o\s+)?"
+    r"(?:opci[óo]n|option|opzione|op[çc][ãa]o|alternativa|variante|вариант|选项|選択肢|보기)?\s*)"
+    + _LETTER
+)
+# A second letter offered beside the one stated ("The answer is B or D."): a hedge.
+_CHOICE_HEDGE = re.compile(
+    r"\s*(?i:or|and/or|/|oder|ou|o|или|或)\s*(?i:(?:option|choice)\s+)?\(?([A-J])\)?(?![\w'’])"
 )
 # A leading choice label before the value of an answer ("(B) 12" states 12).
 _CHOICE_LABEL = re.compile(r"^\s*\**\s*\(?[A-J]\)\s*(?=[-$\\\d])")
@@ -526,6 +549,10 @@ def pick_number(clause: str, explicit: bool) -> str | None:
         return span
     if explicit and _is_expression(clause):
         return clause.strip().strip("$*").rstrip(".").strip()
+    run = _LIST_END.search(clause)
+    if run is not None and not re.fullmatch(rf"\d{{1,3}}(?:{_SEP}\d{{3}})+", run.group(0).strip()):
+        # "The first five terms are 2 4 8 16 32." (not "1 000 000", one number)
+        return ", ".join(re.split(r"\s*,\s*|\s+", run.group(0).strip()))
     pair = _PAIR_END.search(clause)
     if pair is not None:  # "the point is (2, 3)", "el intervalo [1, 4]"
         return pair.group(0).replace(";", ",")
@@ -543,6 +570,9 @@ def pick_number(clause: str, explicit: bool) -> str | None:
     nums = kept
     if len(nums) == 1:
         return nums[0].group(0).strip()
+    for a, b in pairwise(nums):  # "either 6 or 8 students": a hedge, both values
+        if _OR.fullmatch(clause[a.end() : b.start()]):
+            return f"{a.group(0).strip()}, {b.group(0).strip()}"
     tail = re.sub(r"[.!;)*]+$", "", clause[nums[-1].end() :])
     if not explicit and _EQUATION_END.search(clause[: nums[-1].start()]) and _unit_tail(tail):
         return nums[-1].group(0).strip()  # the working ends "56 - 6 = 50": 50
@@ -590,10 +620,7 @@ def _assignments(clause: str) -> str | None:
     if len(found) < 2 or not re.fullmatch(r"[\s.!*)\]]*", plain[found[-1].end() :]):
         return None
     joiner = r"[\s,;]*(?:or|and|und|oder|et|ou|y|o|e|и|или)?[\s,;]*"
-    if any(
-        not re.fullmatch(joiner, plain[a.end() : b.start()], re.I)
-        for a, b in pairwise(found)
-    ):
+    if any(not re.fullmatch(joiner, plain[a.end() : b.start()], re.I) for a, b in pairwise(found)):
         return None
     names = [m.group(1) for m in found]
     values = [m.group(2).replace(" ", "") for m in found]
@@ -628,10 +655,18 @@ def _final_statement(text: str) -> str | None:
     if not with_numbers:
         return None
     while len(with_numbers) > 1 and (
-        _CHECK.match(with_numbers[-1]) or _is_aside(with_numbers[-1], with_numbers[:-1])
+        _CHECK.match(with_numbers[-1])
+        or _is_aside(with_numbers[-1], with_numbers[:-1])
+        or _answers_an_offer(with_numbers[-1], with_numbers[-2])
     ):
         with_numbers.pop()
     return pick_number(with_numbers[-1], explicit=False)
+
+
+def _answers_an_offer(sentence: str, before: str) -> bool:
+    """Whether a sentence answers the question back to the user just before it ("Would you
+    like me to work out 45 cookies? That would be 45 / 9 = 5 jars.")."""
+    return before.rstrip(" *_)").endswith("?") and bool(re.search(r"\bwould\b", sentence, re.I))
 
 
 def _is_aside(sentence: str, before: list[str]) -> bool:
@@ -723,6 +758,10 @@ def extract_answer(text: str) -> tuple[str | None, str]:
         revised = _correction_after(scan, end)
         if revised is not None and not _equal_text(revised, ans):
             return revised, "correction"
+        hedge = _OR.match(scan, end)
+        other = _NUMBER.match(scan, hedge.end()) if hedge is not None else None
+        if other is not None and not _equal_text(other.group(0), ans):
+            return f"{ans}, {other.group(0).strip()}", "hedged"  # "\\boxed{12} (or 11 if ...)"
         later = _later_conclusion(scan, end)
         if later is not None and not _equal_text(later, ans):
             return later, "later conclusion"
@@ -741,6 +780,9 @@ def extract_choice(text: str) -> str | None:
         return None
     last = found[-1]
     letter = next(g for g in last.groups() if g)
+    hedge = _CHOICE_HEDGE.match(text, last.end())
+    if hedge is not None and hedge.group(1) != letter:
+        return f"{letter} or {hedge.group(1)}"  # two letters: matches neither
     # "The answer is (A). Wait, that's wrong: it is (C)." -- a letter after a correction
     rest = text[last.end() :]
     cues = [m.start() for p in _compiled("corrections") for m in p.finditer(rest)]
@@ -780,48 +822,13 @@ def choice_target(target: str) -> str | None:
     return m.group(1) if m else None
 
 
-_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)
-
-
-def strip_thinking(text: str) -> str:
-    """The response after its ``<think>...</think>`` blocks (kept whole if that is all)."""
-    return _THINK.sub("", text).strip() or text
-
-
-@cache
-def _polar_words() -> dict[str, str]:
-    return {str(w).casefold(): cls for cls, ws in _words()["polar"].items() for w in ws}
-
-
-def polar_class(target: str) -> str | None:
-    """``yes``, ``no``, ``true`` or ``false`` for a yes/no or true/false target, else None."""
-    return _polar_words().get(target.strip().strip(".!*").casefold())
-
-
-def _polar_in(clause: str, first_only: bool) -> str | None:
-    words = re.findall(r"[^\W\d_]+", clause.casefold())
-    found = [_polar_words()[w] for w in (words[:1] if first_only else words) if w in _polar_words()]
-    return found[0] if found and len(set(found)) == 1 else None
-
-
-def extract_polar(text: str) -> str | None:
-    """The yes/no (or true/false) a response commits to: its explicit answer's word, else
-    the word that opens the response ("No. 91 = 7 x 13", "Sí, 144 es ..."), else the one
-    yes/no word of its last sentence; ``None`` if none is stated."""
-    t = strip_thinking(text)
-    boxed = last_boxed(t)
-    tags = _ANSWER_TAG.findall(t)
-    stated = [m.group(1) for m in _ANSWER_IS.finditer(t)]
-    for explicit in (boxed, tags[-1] if tags else None, stated[-1] if stated else None):
-        if explicit:
-            said = _polar_in(clean_answer(explicit), first_only=True)
-            if said is not None:
-                return said
-    said = _polar_in(t.lstrip(" *#\n"), first_only=True)
-    if said is not None:
-        return said
-    sents = [s for s in _SENTENCE.split(t) if s.strip()]
-    return _polar_in(sents[-1], first_only=False) if sents else None
+def explicit_answers(text: str) -> list[str]:
+    """The explicit answers a response states, in order of kind: the last ``\\boxed{}``, the
+    last ``<answer>`` tag, the last "the answer is ..." (each only when present)."""
+    tags = _ANSWER_TAG.findall(text)
+    stated = [m.group(1) for m in _ANSWER_IS.finditer(text)]
+    found = [last_boxed(text), tags[-1] if tags else None, stated[-1] if stated else None]
+    return [clean_answer(a) for a in found if a]
 
 
 def _equal_text(a: str, b: str) -> bool:
@@ -957,7 +964,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 8
+    version: int = 9
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -980,19 +987,21 @@ class AnswerMatch:
                     )
                 )
                 continue
-            polar = polar_class(sample.target) if sample.target is not None else None
-            said = extract_polar(text) if polar is not None else None
-            if said is not None:  # a yes/no or true/false target: compare the classes
-                ok = said == polar
-                out.append(
-                    Verdict(
-                        "answer_match",
-                        "correct" if ok else "incorrect",
-                        1.0 if ok else 0.0,
-                        {"extracted": said, "how": "yes/no"},
+            form = target_form(sample.target) if sample.target is not None else None
+            if form is not None:  # yes/no, true/false, a date, a clock time
+                body = strip_thinking(text)
+                said = read_form(form, body, explicit_answers(body))
+                if said is not None:
+                    ok = said == form.value
+                    out.append(
+                        Verdict(
+                            "answer_match",
+                            "correct" if ok else "incorrect",
+                            1.0 if ok else 0.0,
+                            {"extracted": said, "how": form.kind},
+                        )
                     )
-                )
-                continue
+                    continue
             pred, how = extract_answer(text)
             if sample.target is None:
                 out.append(Verdict("answer_match", "no_target", None, {"extracted": pred}))
