@@ -38,6 +38,9 @@ def test_target_form(target: str, form: Form | None) -> None:
         ("From 2025-02-20, nine days later is Mar 1, 2025.", "2025-03-01", "2025-03-01"),
         ("The train leaves at 11:50 p.m.", "23:50", "23:50"),
         ("The train leaves at 12:10 am.", "00:10", "00:10"),
+        ("It starts at 12:30 and ends an hour later at 13:30.", "13:30", "13:30"),
+        ("The bell rings at 12:30 and everyone leaves.", "12:30", "12:30"),
+        ("Dinner is at 2:30 pasta night.", "14:30", "02:30"),
     ],
 )
 def test_read_form(text: str, target: str, said: str | None) -> None:

@@ -508,5 +508,5 @@ def test_answer_match_v9_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_9() -> None:
-    assert AnswerMatch().version == 9
+def test_version_is_10() -> None:
+    assert AnswerMatch().version == 10

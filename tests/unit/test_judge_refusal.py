@@ -1053,8 +1053,8 @@ def test_version_14_rules(prompt: str, text: str, expected: str) -> None:
     assert label == expected, details
 
 
-def test_version_is_14() -> None:
-    assert RefusalJudge().version == 14
+def test_version_is_15() -> None:
+    assert RefusalJudge().version == 15
 
 
 # --- the classifier (method: classifier, opt-in; version 7) ---------------------

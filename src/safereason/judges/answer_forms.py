@@ -40,7 +40,7 @@ _DATES = [
         ("d", "m", "y"),
     ),
 ]
-_TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])\s*([ap])?\.?\s?(?:m\b\.?)?", re.I)
+_TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])(?:\s*([ap])\.?\s?m\b\.?)?", re.I)
 
 
 @dataclass(frozen=True)
