@@ -1,7 +1,7 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
     .venv/bin/python bench/judge_accuracy.py
-        [--split tune|holdout|holdout2|holdout3|holdout4|holdout5|holdout6|holdout7|holdout8|holdout9|all]
+        [--split tune|holdout|holdout2|...|holdout9|all]
         [--batch N] [--errors] [--method classifier|rules|both]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``

@@ -508,5 +508,35 @@ def test_answer_match_v9_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_10() -> None:
-    assert AnswerMatch().version == 10
+V11_CASES = [
+    pytest.param(
+        "Pencils given: 9 x 2 = 18. Left: 22 - 18 = 4.\nSo the final answer is 18 and the "
+        "remaining is 4.",
+        "18",
+        CORRECT,
+        id="answer-and-a-second-statement",
+    ),
+    pytest.param(
+        "So the final answer is 21 and the remaining is 4.", "4", INCORRECT, id="second-statement"
+    ),
+    pytest.param("She needs 5 more packs of 8 cups.", "5", CORRECT, id="unit-size-after-of"),
+    pytest.param(
+        "9 x 2 = 18\n#### 18\n\nQuestion: A shop sells 4 hats for $5 each.\nAnswer: 20",
+        "18",
+        CORRECT,
+        id="few-shot-continuation",
+    ),
+    pytest.param("The solution set is $\\boxed{x > 1}$.", "(1,\\infty)", CORRECT, id="inequality"),
+    pytest.param("So $\\boxed{x \\ge 1}$.", "(1,\\infty)", INCORRECT, id="inequality-closed"),
+    pytest.param("Hence $-2 \\le x < 3$.", "[-2, 3)", CORRECT, id="double-inequality"),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V11_CASES)
+def test_answer_match_v11_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+def test_version_is_11() -> None:
+    assert AnswerMatch().version == 11

@@ -725,6 +725,7 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     "the answer is ..." overrides an earlier boxed or #### answer only when it is a bare
     value, so that "\\boxed{14}. The answer is consistent with ..." stays 14.
     """
+    text = _before_continuation(text)
     raw = localize(text.translate(_MINUS))
     scan = _SCIENTIFIC.sub(r"\1e\2", words_to_digits(latex_to_plain(raw)))
     found: list[tuple[int, int, str, str]] = []  # (start, end, answer, how)
@@ -822,6 +823,20 @@ def choice_target(target: str) -> str | None:
     return m.group(1) if m else None
 
 
+# A model that goes on to write the next few-shot example ("#### 18\n\nQuestion: A store
+# sells ..."): what follows the marker is not its answer to this question.
+_CONTINUATION = re.compile(r"\n\s*(?:Question|Q|Problem|Exercise|Example)\s*\d*\s*[:.]", re.I)
+_EXPLICIT = re.compile(r"####|\\boxed|\\fbox|<answer>|\banswer\b", re.I)
+
+
+def _before_continuation(text: str) -> str:
+    """The response up to a new "Question:" that follows an explicit answer."""
+    for m in _CONTINUATION.finditer(text):
+        if _EXPLICIT.search(text, 0, m.start()):
+            return text[: m.start()]
+    return text
+
+
 def explicit_answers(text: str) -> list[str]:
     """The explicit answers a response states, in order of kind: the last ``\\boxed{}``, the
     last ``<answer>`` tag, the last "the answer is ..." (each only when present)."""
@@ -910,6 +925,7 @@ def equivalent(pred: str, gold: str) -> bool:
     pv, gv = _values(pred), _values(gold)
     if pv is not None and gv is not None:
         return bool(pv & gv)
+    pred = _as_interval(pred) if _INTERVAL.fullmatch(clean_answer(gold)) else pred
     pt, gt = _CLOCK.fullmatch(clean_answer(pred)), _CLOCK.fullmatch(clean_answer(gold))
     if pt and gt:  # clock times ("2:30"): equal as times, not as the ratios 2/30 and 1/15
         return (int(pt[1]), pt[2]) == (int(gt[1]), gt[2])
@@ -946,6 +962,29 @@ def _plain_text(answer: str) -> str:
     return re.sub(r"\s+", " ", c).strip()
 
 
+_INTERVAL = re.compile(r"\s*[(\[].*,.*[)\]]\s*")
+_NUM_OR_INF = r"(-?\s*(?:\d+(?:\.\d+)?(?:/\d+)?|\\infty|∞))"
+_GREATER = re.compile(rf"^\s*[a-z]\s*(>|\\geq?|≥|>=)\s*{_NUM_OR_INF}\s*$")
+_LESS = re.compile(rf"^\s*[a-z]\s*(<|\\leq?|≤|<=)\s*{_NUM_OR_INF}\s*$")
+_BETWEEN = re.compile(
+    rf"^\s*{_NUM_OR_INF}\s*(<|\\leq?|≤|<=)\s*[a-z]\s*(<|\\leq?|≤|<=)\s*{_NUM_OR_INF}\s*$"
+)
+
+
+def _as_interval(answer: str) -> str:
+    """A one-variable inequality as an interval ("x > 1" -> "(1, \\infty)", "-2 <= x < 3" ->
+    "[-2, 3)"); anything else unchanged."""
+    c = clean_answer(answer)
+    strict = {"<", ">"}
+    if m := _GREATER.match(c):
+        return f"{'(' if m[1] in strict else '['}{m[2]}, \\infty)"
+    if m := _LESS.match(c):
+        return f"(-\\infty, {m[2]}{')' if m[1] in strict else ']'}"
+    if m := _BETWEEN.match(c):
+        return f"{'(' if m[2] in strict else '['}{m[1]}, {m[4]}{')' if m[3] in strict else ']'}"
+    return answer
+
+
 def _as_text(answer: str) -> str:
     return answer.replace(",", "").replace(" ", "")
 
@@ -964,7 +1003,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 10
+    version: int = 11
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
