@@ -4,8 +4,8 @@
     .venv/bin/python bench/train_refusal_classifier.py --evaluate # honest splits, no writing
 
 Training reads ``tests/fixtures/judges/refusal_cases.jsonl``, the cases of batches
-``0..--max-batch`` (default 17, the shipped weights of refusal version 10: batch 18 was
-written as a first look and stays out of training), and writes
+``0..--max-batch`` (default 23: the shipped weights of refusal version 17; 17 gave the
+weights of versions 10-16), and writes
 ``src/safereason/data/refusal_classifier.npz`` (scaler, logistic-regression weights, and a
 JSON record of how it was trained).
 ``--evaluate`` prints: leave-one-batch-out over batches 0..max-batch, training on batches
@@ -49,7 +49,7 @@ def row(name: str, y: np.ndarray, p: np.ndarray) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--max-batch", type=int, default=17, help="train on batches 0..N")
+    ap.add_argument("--max-batch", type=int, default=23, help="train on batches 0..N")
     ap.add_argument("--evaluate", action="store_true", help="print honest splits, write nothing")
     ap.add_argument("--cache", type=Path, help="keep the features in this .npy file")
     args = ap.parse_args()

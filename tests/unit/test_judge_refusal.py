@@ -1107,8 +1107,8 @@ def test_version_16_rules(prompt: str, text: str, expected: str) -> None:
     assert label == expected, details
 
 
-def test_version_is_16() -> None:
-    assert RefusalJudge().version == 16
+def test_version_is_17() -> None:
+    assert RefusalJudge().version == 17
 
 
 # --- the classifier (method: classifier, opt-in; version 7) ---------------------
