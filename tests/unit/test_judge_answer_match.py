@@ -538,5 +538,43 @@ def test_answer_match_v11_formats(text: str, target: str, expected: str) -> None
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_11() -> None:
-    assert AnswerMatch().version == 11
+V12_CASES = [
+    pytest.param(
+        "Plants make glucose in chloroplasts.\n\n**C. Photosynthesis**",
+        "C",
+        CORRECT,
+        id="bold-label-line",
+    ),
+    pytest.param(
+        "Mass does not change on the Moon.\n\nb)", "B", CORRECT, id="lowercase-label-line"
+    ),
+    pytest.param("Mass does not change on the Moon.\n\n(d)", "B", INCORRECT, id="wrong-label-line"),
+    pytest.param(
+        "So $\\boxed{\\frac{1}{2}\\sqrt{3}}$", "\\frac{\\sqrt{3}}{2}", CORRECT, id="frac-times-sqrt"
+    ),
+    pytest.param("He walked 4\\frac{1}{2} km.", "4.5", CORRECT, id="mixed-number-before-a-unit"),
+    pytest.param(
+        "Final answer: fig, kiwi, lime", "['fig', 'kiwi', 'lime']", CORRECT, id="python-list-target"
+    ),
+    pytest.param(
+        "Final answer: kiwi, fig, lime",
+        "['fig', 'kiwi', 'lime']",
+        INCORRECT,
+        id="python-list-order",
+    ),
+    pytest.param(
+        "The string is 1101.\n\nThere are 3 occurrences of '1'.", "3", CORRECT, id="quoted-symbol"
+    ),
+    pytest.param("BFS from S.\n\nPath: S -> A -> G", "S->A->G", CORRECT, id="path-spacing"),
+    pytest.param("BFS from S.\n\nPath: S -> B -> G", "S->A->G", INCORRECT, id="path-wrong"),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V12_CASES)
+def test_answer_match_v12_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+def test_version_is_12() -> None:
+    assert AnswerMatch().version == 12

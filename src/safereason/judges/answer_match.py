@@ -51,6 +51,7 @@ working that ends on an operator ("so 30 / 3 =") states no answer.
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 import threading
@@ -114,6 +115,8 @@ _MATH_SPAN = re.compile(r"\$([^$\n]{1,120})\$|\\\(([^\n]{1,120}?)\\\)")
 _PAIR_END = re.compile(
     r"[(\[]\s*-?\d+(?:\.\d+)?(?:\s*[,;]\s*-?\d+(?:\.\d+)?)+\s*[)\]](?=[\s.!*$]*$)"
 )
+# A short quotation ("occurrences of '1'", "the digit "7""): a symbol named, not a quantity.
+_QUOTED_SYMBOL = re.compile(r"'[^'\n]{1,8}'|\"[^\"\n]{1,8}\"|‘[^’\n]{1,8}’|“[^”\n]{1,8}”")
 # Three or more numbers that end a statement, separated by spaces or ", " (a sequence).
 _LIST_END = re.compile(
     r"(?<![\d.,\w])-?\d+(?:\.\d+)?(?:(?:\s*,\s+|\s+)-?\d+(?:\.\d+)?){2,}(?=[\s.!*)\]]*$)"
@@ -472,7 +475,10 @@ def latex_to_plain(text: str) -> str:
     def frac(m: re.Match[str]) -> str:
         num, den = m.group(3) or m.group(4), m.group(5) or m.group(6)
         whole = f"{m.group(1)} " if m.group(1) else ""
-        return f"{whole}{'-' if m.group(2) else ''}{num}/{den}"
+        plain = f"{num}/{den}"
+        if re.match(r"\s*[\\(]|[A-Za-z]", text[m.end() :]):
+            plain = f"({plain})"  # "\\frac{1}{2}\\sqrt{3}": half of sqrt 3, not 1/(2 sqrt 3)
+        return f"{whole}{'-' if m.group(2) else ''}{plain}"
 
     return _LATEX_FRAC.sub(frac, text)
 
@@ -559,6 +565,9 @@ def pick_number(clause: str, explicit: bool) -> str | None:
     nums = _numbers(clause)
     if not nums:
         return None
+    quoted = [m.span() for m in _QUOTED_SYMBOL.finditer(clause)]
+    unquoted = [n for n in nums if not any(a <= n.start() < b for a, b in quoted)]
+    nums = unquoted or nums  # "There are 7 occurrences of '1'.": the '1' is a symbol
     rejections = _compiled("rejections")  # "105 minutes, not 95": 95 is rejected
     kept = [
         n
@@ -802,6 +811,28 @@ _LISTING = re.compile(r"[^\n]{1,60}?[,;]\s*\(?[B-J]\)")
 _OPTION = re.compile(r"(?<![\w(])\(?([A-J])\)\s*([^,;\n()]+?)(?=\s*(?:[,;\n]|\(?[A-J]\)|$|\.\s))")
 
 
+# A last line that is a choice label: "**C. Photosynthesis**", "b)", "(D)".
+_LABEL_LINE = re.compile(r"^\W*(?:\(([A-Ja-j])\)|([A-J])[.):]\s+\S.*|([A-Ja-j])\))\W*$")
+
+
+def last_line(text: str) -> str | None:
+    """The last line of a response, less a short label ("Path: A -> B" gives "A -> B")."""
+    lines = [ln.strip(" *_#") for ln in text.strip().splitlines() if ln.strip(" *_#")]
+    if not lines:
+        return None
+    m = re.match(r"^[^:\n]{1,30}?:\s+(?=\S)", lines[-1])
+    return lines[-1][m.end() :] if m and len(m.group(0).split()) <= 3 else lines[-1]
+
+
+def choice_on_last_line(text: str) -> str | None:
+    """The letter of a response whose last line is a choice label, or ``None``."""
+    lines = [ln.strip(" *_#") for ln in text.strip().splitlines() if ln.strip(" *_#")]
+    if not lines:
+        return None
+    m = _LABEL_LINE.match(lines[-1])
+    return next(g for g in m.groups() if g).upper() if m else None
+
+
 def choice_by_text(text: str) -> str | None:
     """The letter of the one listed option whose text the last sentence states ("The choices
     are A) ribosome, B) mitochondria. ... produces ATP is the mitochondria." gives B)."""
@@ -950,15 +981,28 @@ def equivalent(pred: str, gold: str) -> bool:
 
 def _is_text(answer: str) -> bool:
     """Whether an answer is words rather than math: a word of two letters or more (outside
-    LaTeX commands) and no number of its own."""
+    LaTeX commands) and no number of its own, or letters and symbols with no digit or LaTeX
+    ("A->B->D->E")."""
     c = clean_answer(answer)
+    if re.search(r"[A-Za-z]", c) and re.search(r"->|→|\|", c) and not re.search(r"[\d\\]", c):
+        return True
     return bool(re.search(r"(?<![\\a-zA-Z])[^\W\d_]{2,}", c)) and _values(answer) is None
 
 
 def _plain_text(answer: str) -> str:
-    """A text answer compared without case, quotes, spacing or a closing full stop."""
-    c = clean_answer(answer).casefold().strip("\"'`“”‘’ ")
+    """A text answer compared without case, quotes, spacing or a closing full stop; a list
+    written as Python or JSON (``['apple', 'banana']``) is its items ("apple, banana")."""
+    c = clean_answer(answer).strip()
+    if re.fullmatch(r"\[.*\]", c, re.S):
+        try:
+            items = ast.literal_eval(c)
+        except (ValueError, SyntaxError):
+            items = None
+        if isinstance(items, list):
+            c = ", ".join(str(i) for i in items)
+    c = c.casefold().strip("\"'`“”‘’ ")
     c = re.sub(r"\s*([,;/])\s*", r"\1 ", c)
+    c = re.sub(r"\s*(->|→|=>|<-|←|\|)\s*", r"\1", c)  # "A -> B" is "A->B"
     return re.sub(r"\s+", " ", c).strip()
 
 
@@ -1003,7 +1047,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 11
+    version: int = 12
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -1014,7 +1058,8 @@ class AnswerMatch:
             letter = choice_target(sample.target) if sample.target is not None else None
             choice = None
             if letter is not None:
-                choice = extract_choice(text) or choice_by_text(strip_thinking(text))
+                body = strip_thinking(text)
+                choice = extract_choice(text) or choice_on_last_line(body) or choice_by_text(body)
             if choice is not None:  # a multiple-choice target: compare the letters
                 ok = choice == letter
                 out.append(
@@ -1042,6 +1087,8 @@ class AnswerMatch:
                     )
                     continue
             pred, how = extract_answer(text)
+            if pred is None and sample.target is not None and not re.search(r"\d", sample.target):
+                pred, how = last_line(strip_thinking(text)), "last line"  # "Path: A -> B -> D"
             if sample.target is None:
                 out.append(Verdict("answer_match", "no_target", None, {"extracted": pred}))
             elif pred is None:
