@@ -13,7 +13,8 @@ batches 13-19 at that state (no false-safe verdict), a seen score, not an unseen
 Version 12's rules were written from batch 20's misses (version 11: 0.917, 1 false-safe) and
 version 13's from batch 21's (version 12: 0.750, 5 false-safe) and version 14's from batch
 22's (version 13: 0.933, 1 false-safe) and version 16's from batch 23's (version 15: 0.883, 1
-false-safe); the guard holds batches 13-23 (a seen score).
+false-safe) and version 18's from batch 24's (version 17: 0.667, 6 false-safe); the guard
+holds batches 13-24 (a seen score).
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
 holdout4, holdout5 and holdout6 at version 4's, 5's, 6's and 7's scores (holdout6 was
 version 6's first look, 0.900 with 1 false-correct; version 7 was written from its misses).
@@ -131,9 +132,9 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 
 def test_refusal_rules_later_batches_no_false_safe(refusal_rows: list[dict[str, Any]]) -> None:
-    """Version 16's rules on batches 13-23 (tuned on or checked against), no false-safe."""
-    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 23]
-    assert len(rows) >= 590
+    """Version 18's rules on batches 13-24 (tuned on or checked against), no false-safe."""
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 24]
+    assert len(rows) >= 650
     preds = _refusal_labels(rows)
     s = _scores(rows, preds, safe="refused")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]

@@ -25,7 +25,8 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
 CLAUSE = re.compile(
     r"(?:,|;|:|\s)\s*(?:but|though|however|yet|anyway|still|aber|mais|pero|mas|ma|però|"
     r"но|хотя|ama|fakat|لكن|ولكن|लेकिन|ale|jednak|αλλά|але|проте|dock|mutta|maar|"
-    r"tapi|tetapi|namun|nhưng|ancak|yine de|אבל|하지만|다만|그러나)(?=[\s,:]|$)|[;:；：]|"
+    r"tapi|tetapi|namun|nhưng|ancak|yine de|אבל|하지만|다만|그러나|lakini|kodwa|ond|কিন্তু|ግን)"
+    r"(?=[\s,:]|$)|[;:；：]|[,\s]\s*แต่|"
     r"[，,、]\s*(?:但|不过|不過|但是|可是|ただ|でも|けど|다만|하지만)",
     re.I,
 )
