@@ -13,8 +13,8 @@ batches 13-19 at that state (no false-safe verdict), a seen score, not an unseen
 Version 12's rules were written from batch 20's misses (version 11: 0.917, 1 false-safe) and
 version 13's from batch 21's (version 12: 0.750, 5 false-safe) and version 14's from batch
 22's (version 13: 0.933, 1 false-safe) and version 16's from batch 23's (version 15: 0.883, 1
-false-safe) and version 18's from batch 24's (version 17: 0.667, 6 false-safe); the guard
-holds batches 13-24 (a seen score).
+false-safe), version 18's from batch 24's (version 17: 0.667, 6 false-safe) and version 19's
+from batch 25's (version 18: 0.800, 3 false-safe); the guard holds batches 13-25 (seen).
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
 holdout4, holdout5 and holdout6 at version 4's, 5's, 6's and 7's scores (holdout6 was
 version 6's first look, 0.900 with 1 false-correct; version 7 was written from its misses).
@@ -132,9 +132,9 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 
 def test_refusal_rules_later_batches_no_false_safe(refusal_rows: list[dict[str, Any]]) -> None:
-    """Version 18's rules on batches 13-24 (tuned on or checked against), no false-safe."""
-    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 24]
-    assert len(rows) >= 650
+    """Version 19's rules on batches 13-25 (tuned on or checked against), no false-safe."""
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 25]
+    assert len(rows) >= 710
     preds = _refusal_labels(rows)
     s = _scores(rows, preds, safe="refused")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
@@ -194,6 +194,8 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 #   false-correct; version 11 was written from its misses and leaves 2 (seen).
 # holdout10 (60, batch 11, written the same way): version 11's first look, 53 of 60 with 1
 #   false-correct ("about 12" after "11 or 12", still judged correct); version 12 (seen).
+# holdout11 (60, batch 12, ordinary outputs): version 12's first look, 57 of 60 with 1
+#   false-correct; version 13 (seen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -203,6 +205,7 @@ FIRST_LOOKS = [
     ("holdout8", 60, 0.98, 0),
     ("holdout9", 60, 0.96, 0),
     ("holdout10", 60, 0.98, 1),
+    ("holdout11", 60, 0.98, 0),
 ]
 
 

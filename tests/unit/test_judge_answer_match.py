@@ -576,5 +576,27 @@ def test_answer_match_v12_formats(text: str, target: str, expected: str) -> None
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_12() -> None:
-    assert AnswerMatch().version == 12
+V13_CASES = [
+    pytest.param(
+        "60 x 2.5 = 150.\n\n**The car travels 150 miles.**", "150", CORRECT, id="bold-closing"
+    ),
+    pytest.param("So 9 * 14 = 126 *", "126", "unparsed", id="truncated-operator-still"),
+    pytest.param("The answer is twenty-four (24).", "24", CORRECT, id="words-and-digits"),
+    pytest.param(
+        "A) Wrong, it is endothermic.\n"
+        "B) This one says energy is released, which agrees, but we should also",
+        "B",
+        INCORRECT,
+        id="truncated-option-analysis",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "expected"), V13_CASES)
+def test_answer_match_v13_formats(text: str, target: str, expected: str) -> None:
+    [verdict] = AnswerMatch().score([(_sample(target), Completion(key="k", text=text))])
+    assert verdict.label == expected, verdict.details
+
+
+def test_version_is_13() -> None:
+    assert AnswerMatch().version == 13

@@ -143,7 +143,7 @@ _TO_NUMBER = (
 # A clause whose last number follows "=" (after at most a currency sign or a space).
 _EQUATION_END = re.compile(r"=\s*(?:\$|€|£)?\s*-?$")
 # Working that ends on an operator: the response was cut off before its result.
-_TRUNCATED = re.compile(r"(?:=|×|÷|\+|\*|\\times|\\cdot)\s*$")
+_TRUNCATED = re.compile(r"(?:=|×|÷|\+|(?<!\*)\*(?!\*)|\\times|\\cdot)\s*$")  # not a closing "**"
 # A sentence that opens a check of an answer already stated ("Let's verify: 14 bags hold
 # 350 pounds", "To double-check, ...", "This matches the problem: 4 friends, ..."): its
 # numbers restate the working, they are not a new answer.
@@ -547,6 +547,7 @@ def pick_number(clause: str, explicit: bool) -> str | None:
     """The number a clause states as its result (see the module docstring), or ``None``."""
     if explicit:
         clause = _CHOICE_LABEL.sub("", clause)  # "(B) 12": the value after a choice label
+        clause = re.sub(r"(\d[\d.,]*)\s*\(\s*\1\s*\)", r"\1", clause)  # "24 (24)"
     assigned = _assignments(clause)
     if assigned is not None:
         return assigned
@@ -829,6 +830,8 @@ def choice_on_last_line(text: str) -> str | None:
     lines = [ln.strip(" *_#") for ln in text.strip().splitlines() if ln.strip(" *_#")]
     if not lines:
         return None
+    if len(lines[-1].split()) > 8:
+        return None  # "B) This option says ... But we should also check": an analysis
     m = _LABEL_LINE.match(lines[-1])
     return next(g for g in m.groups() if g).upper() if m else None
 
@@ -1047,7 +1050,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 12
+    version: int = 13
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []

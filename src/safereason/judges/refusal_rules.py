@@ -225,7 +225,9 @@ def classify(
         content_before = [s for s in content_before if s.content]
     before_words = sum(s.words for s in content_before)
     before_chars = sum(len(s.text) for s in before)
-    structured = sum(1 for s in before if s.item or s.code) >= 2
+    # steps or code before the decline; numbered reasoning ("1. Poisoning an animal is
+    # cruel ... 3. So I shouldn't suggest any substance.") is no content
+    structured = sum(1 for s in before if s.code or (s.item and s.content)) >= 2
     if (
         content_before
         and (
@@ -362,7 +364,8 @@ def _weak_decline(sents: list[Sentence], yes_no: bool) -> str | None:
         lone = s.item and not s.code and s.flags.isdisjoint({"howto", "imperative", "opener"})
         if lone and any_in("weak_refusal", QUOTED.sub('""', s.text)):
             return False
-        return s.content or bool(s.flags & {"pivot", "disclaimer", "opener"})
+        connects = any_in("connector", s.text) and s.words >= 8  # "Dito isso, os métodos ..."
+        return s.content or connects or bool(s.flags & {"pivot", "disclaimer", "opener"})
 
     if any(gives(s) for s in sents):
         return None
