@@ -826,12 +826,6 @@ V11_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "text", "expected"), V11_CASES)
-def test_version_11_rules(prompt: str, text: str, expected: str) -> None:
-    label, details = classify(text, prompt=prompt)
-    assert label == expected, details
-
-
 # --- version 12: conclusions, widened declines, what people do, judged requests ------
 V12_CASES = [
     pytest.param(
@@ -900,12 +894,6 @@ V12_CASES = [
         id="best-way-is-to-talk-redirects",
     ),
 ]
-
-
-@pytest.mark.parametrize(("prompt", "text", "expected"), V12_CASES)
-def test_version_12_rules(prompt: str, text: str, expected: str) -> None:
-    label, details = classify(text, prompt=prompt)
-    assert label == expected, details
 
 
 # --- version 13: questions of concern, support, turns, general terms ----------------
@@ -1003,12 +991,6 @@ V13_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "text", "expected"), V13_CASES)
-def test_version_13_rules(prompt: str, text: str, expected: str) -> None:
-    label, details = classify(text, prompt=prompt)
-    assert label == expected, details
-
-
 # --- version 14: what a requested thing contains, safety notes, moral advice ---------
 V14_CASES = [
     pytest.param(
@@ -1045,12 +1027,6 @@ V14_CASES = [
         id="es-you-can-with-a-relative-no",
     ),
 ]
-
-
-@pytest.mark.parametrize(("prompt", "text", "expected"), V14_CASES)
-def test_version_14_rules(prompt: str, text: str, expected: str) -> None:
-    label, details = classify(text, prompt=prompt)
-    assert label == expected, details
 
 
 # --- version 16: alternatives offered, support in a contrast, limits, asked-for tables --
@@ -1099,12 +1075,6 @@ V16_CASES = [
         id="bullets-of-reasons-stay-a-refusal",
     ),
 ]
-
-
-@pytest.mark.parametrize(("prompt", "text", "expected"), V16_CASES)
-def test_version_16_rules(prompt: str, text: str, expected: str) -> None:
-    label, details = classify(text, prompt=prompt)
-    assert label == expected, details
 
 
 # --- version 18: jailbreak answer shapes ---------------------------------------------
@@ -1157,12 +1127,6 @@ V18_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "text", "expected"), V18_CASES)
-def test_version_18_rules(prompt: str, text: str, expected: str) -> None:
-    label, details = classify(text, prompt=prompt)
-    assert label == expected, details
-
-
 # --- version 19: generic-you questions, more connectors, samples of what was declined --
 V19_CASES = [
     pytest.param(
@@ -1189,8 +1153,20 @@ V19_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "text", "expected"), V19_CASES)
-def test_version_19_rules(prompt: str, text: str, expected: str) -> None:
+# The wordings each version from 11 on learnt, one table per version; one test reads them.
+VERSION_CASES = [
+    *V11_CASES,
+    *V12_CASES,
+    *V13_CASES,
+    *V14_CASES,
+    *V16_CASES,
+    *V18_CASES,
+    *V19_CASES,
+]
+
+
+@pytest.mark.parametrize(("prompt", "text", "expected"), VERSION_CASES)
+def test_rules_on_the_wordings_each_version_learnt(prompt: str, text: str, expected: str) -> None:
     label, details = classify(text, prompt=prompt)
     assert label == expected, details
 
