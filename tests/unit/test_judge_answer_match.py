@@ -569,5 +569,5 @@ def test_answer_match_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_13() -> None:
-    assert AnswerMatch().version == 13
+def test_version_is_14() -> None:
+    assert AnswerMatch().version == 14

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from safereason.reasoning_split import split_reasoning
 from safereason.resources import data_yaml
 
-_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+(?=\S)|\n+")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _CLOCK_TARGET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -52,8 +52,8 @@ class Form:
 
 
 def strip_thinking(text: str) -> str:
-    """The response after its ``<think>...</think>`` blocks (kept whole if that is all)."""
-    return _THINK.sub("", text).strip() or text
+    """The response less its ``<think>...</think>`` trace (kept whole if that is all)."""
+    return split_reasoning(text)[0] or text
 
 
 @cache
