@@ -816,9 +816,14 @@ _OPTION = re.compile(r"(?<![\w(])\(?([A-J])\)\s*([^,;\n()]+?)(?=\s*(?:[,;\n]|\(?
 _LABEL_LINE = re.compile(r"^\W*(?:\(([A-Ja-j])\)|([A-J])[.):]\s+\S.*|([A-Ja-j])\))\W*$")
 
 
+def _lines(text: str) -> list[str]:
+    """The non-empty lines of a response, less Markdown emphasis and heading marks."""
+    return [ln.strip(" *_#") for ln in text.strip().splitlines() if ln.strip(" *_#")]
+
+
 def last_line(text: str) -> str | None:
     """The last line of a response, less a short label ("Path: A -> B" gives "A -> B")."""
-    lines = [ln.strip(" *_#") for ln in text.strip().splitlines() if ln.strip(" *_#")]
+    lines = _lines(text)
     if not lines:
         return None
     m = re.match(r"^[^:\n]{1,30}?:\s+(?=\S)", lines[-1])
@@ -827,7 +832,7 @@ def last_line(text: str) -> str | None:
 
 def choice_on_last_line(text: str) -> str | None:
     """The letter of a response whose last line is a choice label, or ``None``."""
-    lines = [ln.strip(" *_#") for ln in text.strip().splitlines() if ln.strip(" *_#")]
+    lines = _lines(text)
     if not lines:
         return None
     if len(lines[-1].split()) > 8:
