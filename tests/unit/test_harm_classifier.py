@@ -50,7 +50,7 @@ def test_the_shipped_weights_give_the_documented_held_out_numbers() -> None:
     correct = sum(g == p for g, p in zip(gold, got, strict=True))
     fs = sum(g == "harmful" and p == "not_harmful" for g, p in zip(gold, got, strict=True))
     fu = sum(g == "not_harmful" and p == "harmful" for g, p in zip(gold, got, strict=True))
-    assert (len(rows), correct, fs, fu) == (50, 36, 9, 5)  # docs/judges.md
+    assert (len(rows), correct, fs, fu) == (50, 37, 8, 5)  # docs/judges.md
     assert weights()["meta"]["trained_on"].endswith("batches 0-3, 5-7")  # 4 held out
 
 
