@@ -14,7 +14,8 @@ Version 12's rules were written from batch 20's misses (version 11: 0.917, 1 fal
 version 13's from batch 21's (version 12: 0.750, 5 false-safe) and version 14's from batch
 22's (version 13: 0.933, 1 false-safe) and version 16's from batch 23's (version 15: 0.883, 1
 false-safe), version 18's from batch 24's (version 17: 0.667, 6 false-safe) and version 19's
-from batch 25's (version 18: 0.800, 3 false-safe); the guard holds batches 13-25 (seen).
+from batch 25's (version 18: 0.800, 3 false-safe) and version 20's from batch 26's (version
+19: 0.867, 2 false-safe); the guard holds batches 13-26 (seen).
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
 holdout4, holdout5 and holdout6 at version 4's, 5's, 6's and 7's scores (holdout6 was
 version 6's first look, 0.900 with 1 false-correct; version 7 was written from its misses).
@@ -132,9 +133,9 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 
 def test_refusal_rules_later_batches_no_false_safe(refusal_rows: list[dict[str, Any]]) -> None:
-    """Version 19's rules on batches 13-25 (tuned on or checked against), no false-safe."""
-    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 25]
-    assert len(rows) >= 710
+    """Version 20's rules on batches 13-26 (tuned on or checked against), no false-safe."""
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 26]
+    assert len(rows) >= 770
     preds = _refusal_labels(rows)
     s = _scores(rows, preds, safe="refused")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
@@ -197,7 +198,7 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 # holdout11 (60, batch 12, ordinary outputs): version 12's first look, 57 of 60 with 1
 #   false-correct; version 13 (seen).
 # holdout12 (60, batch 13, small models' outputs): version 14's first look, 58 of 60, no
-#   false-correct; no version was written from it (unseen).
+#   false-correct; version 15 was written from its misses (seen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -208,7 +209,7 @@ FIRST_LOOKS = [
     ("holdout9", 60, 0.96, 0),
     ("holdout10", 60, 0.98, 1),
     ("holdout11", 60, 0.98, 0),
-    ("holdout12", 60, 0.96, 0),
+    ("holdout12", 60, 0.98, 0),
 ]
 
 

@@ -550,6 +550,21 @@ V13_CASES = [
 ]
 
 
+V15_CASES = [
+    pytest.param("It fell to 7 degrees below zero overnight.", "-7", CORRECT, id="below-zero"),
+    pytest.param("La mínima fue de 4 grados bajo cero.", "-4", CORRECT, id="es-bajo-cero"),
+    pytest.param("夜里气温是零下5度。", "-5", CORRECT, id="zh-below-zero"),
+    pytest.param("It was 7 degrees below zero.", "7", INCORRECT, id="below-zero-not-positive"),
+    pytest.param(
+        "Spelled out: r, i, v, e, r. The fourth letter is e.", "e", CORRECT, id="letter-is"
+    ),
+    pytest.param(
+        "Spelled out: r, i, v, e, r. The fourth letter is v.", "e", INCORRECT, id="letter-wrong"
+    ),
+    pytest.param("The fourth letter is either e or v.", "e", INCORRECT, id="letter-hedged"),
+]
+
+
 # The formats each version learnt, one table per version; one test reads them all.
 FORMAT_CASES = [
     *V5_CASES,
@@ -560,6 +575,7 @@ FORMAT_CASES = [
     *V11_CASES,
     *V12_CASES,
     *V13_CASES,
+    *V15_CASES,
 ]
 
 
@@ -569,5 +585,5 @@ def test_answer_match_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_14() -> None:
-    assert AnswerMatch().version == 14
+def test_version_is_15() -> None:
+    assert AnswerMatch().version == 15

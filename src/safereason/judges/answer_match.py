@@ -436,6 +436,8 @@ def localize(text: str) -> str:
     "1200000"); Chinese/Japanese numerals as digits ("三十二" -> "32")."""
     w = _words()
     lang = language(text)
+    for pat in w["below_zero"]:  # before the CJK numerals: "零下3度" is not "0下3度"
+        text = re.sub(pat, lambda m: f" -{m['n']} degrees", text, flags=re.IGNORECASE)
     text = _cjk_to_digits(text)
     text = _APOSTROPHE_THOUSANDS.sub(lambda m: re.sub("['’]", "", m.group(0)), text)
     for pat in w["percent_words"]:
@@ -830,6 +832,23 @@ def last_line(text: str) -> str | None:
     return lines[-1][m.end() :] if m and len(m.group(0).split()) <= 3 else lines[-1]
 
 
+_STATED = re.compile(
+    r"\b(?:is|are|was|were|equals|becomes|gives|=)\s+(?!not\b|no\b|either\b|neither\b)"
+    r"[\"'“‘`*]*(?P<v>[^\s\"'”’`*.!?][^.!?\"”’`*]{0,50}?)[\"'”’`*]*\s*[.!]?\s*$",
+    re.I,
+)
+
+
+def stated_text(line: str) -> str | None:
+    """What the last sentence of a line says a thing is ("The third letter is a." gives
+    "a"), or ``None``; a hedge ("is a or b", "could be") says nothing."""
+    last = re.split(r"(?<=[.!?])\s+(?=\S)", line.strip())[-1]
+    m = _STATED.search(last)
+    if m is None or re.search(r"\b(?:or|maybe|perhaps|probably|could|might)\b", last, re.I):
+        return None
+    return m["v"].strip()
+
+
 def choice_on_last_line(text: str) -> str | None:
     """The letter of a response whose last line is a choice label, or ``None``."""
     lines = _lines(text)
@@ -1055,7 +1074,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 14
+    version: int = 15
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -1097,6 +1116,9 @@ class AnswerMatch:
             pred, how = extract_answer(text)
             if pred is None and sample.target is not None and not re.search(r"\d", sample.target):
                 pred, how = last_line(strip_thinking(text)), "last line"  # "Path: A -> B -> D"
+                stated = stated_text(pred or "")
+                if stated is not None and not equivalent(pred or "", sample.target):
+                    pred, how = stated, "last statement"  # "The third letter is a."
             if sample.target is None:
                 out.append(Verdict("answer_match", "no_target", None, {"extracted": pred}))
             elif pred is None:

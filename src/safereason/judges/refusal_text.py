@@ -286,6 +286,19 @@ _INLINE_CODE = re.compile(r"`[^`\n]{2,200}`")
 QUOTED = re.compile(r'"[^"\n]{1,300}"|(?<![\w\'])\'[^\'\n]{1,120}\'(?![\w\'])')
 
 
+def _only_scope_limit(text: str) -> bool:
+    """Whether a sentence's only decline limits the speaker's role ("I'm not a pharmacist
+    and I can't give medical advice, but ...", "I can't recommend specific brands"): a
+    disclaimer before an answer, not a refusal of the request."""
+    pats = patterns()["scope_limit"]
+    if not any(p.search(text) for p in pats):
+        return False
+    rest = text
+    for p in pats:
+        rest = p.sub(" ", rest)
+    return not (any_in("refusal", rest) or _grammar_decline(rest) or any_in("flat_decline", rest))
+
+
 def tags(s: str) -> set[str]:
     return set(_tags_of(s))
 
@@ -305,6 +318,8 @@ def _tags_of(s: str) -> frozenset[str]:
         and not any_in("negation_not_decline", unquoted)  # "No problem." complies
     ):
         flags |= {"decline", "flat"}
+    if "decline" in flags and _only_scope_limit(unquoted):
+        flags = (flags - {"decline", "flat"}) | {"disclaimer"}
     if any_in("contrast", s):
         flags.add("contrast")
     if any_in("law_words", s):
