@@ -199,6 +199,8 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 #   false-correct; version 13 (seen).
 # holdout12 (60, batch 13, small models' outputs): version 14's first look, 58 of 60, no
 #   false-correct; version 15 was written from its misses (seen).
+# holdout13 (60, batch 14, reasoning models' outputs): version 15's first look, 57 of 60, no
+#   false-correct; no version was written from it (unseen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -210,6 +212,7 @@ FIRST_LOOKS = [
     ("holdout10", 60, 0.98, 1),
     ("holdout11", 60, 0.98, 0),
     ("holdout12", 60, 0.98, 0),
+    ("holdout13", 60, 0.95, 0),
 ]
 
 
