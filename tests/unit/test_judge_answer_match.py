@@ -565,6 +565,22 @@ V15_CASES = [
 ]
 
 
+V16_CASES = [
+    pytest.param(
+        "<think>It is the Rhine, option C.</think>\n\n**C**", "C", CORRECT, id="bare-letter"
+    ),
+    pytest.param("<think>Maybe C.</think>\n\n**D**", "C", INCORRECT, id="bare-letter-wrong"),
+    pytest.param(
+        "<think>Options: A) Lyon, B) Paris, C) Nice. It is Paris.</think>\n\nThe answer is Paris.",
+        "B",
+        CORRECT,
+        id="option-text-listed-in-trace",
+    ),
+    pytest.param("</think>\n\nTrue. Ice floats on water.", "yes", CORRECT, id="true-for-yes"),
+    pytest.param("</think>\n\nFalse. Whales are mammals.", "yes", INCORRECT, id="false-for-yes"),
+]
+
+
 # The formats each version learnt, one table per version; one test reads them all.
 FORMAT_CASES = [
     *V5_CASES,
@@ -576,6 +592,7 @@ FORMAT_CASES = [
     *V12_CASES,
     *V13_CASES,
     *V15_CASES,
+    *V16_CASES,
 ]
 
 
@@ -585,5 +602,5 @@ def test_answer_match_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_15() -> None:
-    assert AnswerMatch().version == 15
+def test_version_is_16() -> None:
+    assert AnswerMatch().version == 16

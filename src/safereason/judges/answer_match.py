@@ -815,7 +815,9 @@ _OPTION = re.compile(r"(?<![\w(])\(?([A-J])\)\s*([^,;\n()]+?)(?=\s*(?:[,;\n]|\(?
 
 
 # A last line that is a choice label: "**C. Photosynthesis**", "b)", "(D)".
-_LABEL_LINE = re.compile(r"^\W*(?:\(([A-Ja-j])\)|([A-J])[.):]\s+\S.*|([A-Ja-j])\))\W*$")
+_LABEL_LINE = re.compile(
+    r"^\W*(?:\(([A-Ja-j])\)|([A-J])[.):]\s+\S.*|([A-Ja-j])\)|([A-J]))[^\w(]*$"
+)  # or a letter alone on the line ("**B**")
 
 
 def _lines(text: str) -> list[str]:
@@ -860,10 +862,12 @@ def choice_on_last_line(text: str) -> str | None:
     return next(g for g in m.groups() if g).upper() if m else None
 
 
-def choice_by_text(text: str) -> str | None:
+def choice_by_text(text: str, listing: str | None = None) -> str | None:
     """The letter of the one listed option whose text the last sentence states ("The choices
-    are A) ribosome, B) mitochondria. ... produces ATP is the mitochondria." gives B)."""
-    options = {m.group(1): m.group(2).strip(" .*").casefold() for m in _OPTION.finditer(text)}
+    are A) ribosome, B) mitochondria. ... produces ATP is the mitochondria." gives B). The
+    options are read from ``listing`` when given (a ``<think>`` trace that listed them)."""
+    found = _OPTION.finditer(text if listing is None else listing)
+    options = {m.group(1): m.group(2).strip(" .*").casefold() for m in found}
     options = {k: v for k, v in options.items() if len(v) >= 2}
     if len(options) < 2:
         return None
@@ -873,6 +877,9 @@ def choice_by_text(text: str) -> str | None:
     last = sents[-1].casefold()
     named = [k for k, v in options.items() if re.search(rf"(?<!\w){re.escape(v)}(?!\w)", last)]
     return named[0] if len(named) == 1 else None
+
+
+_POLAR_SAME = {"true": "yes", "false": "no"}
 
 
 def choice_target(target: str) -> str | None:
@@ -1074,7 +1081,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 15
+    version: int = 16
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -1086,7 +1093,12 @@ class AnswerMatch:
             choice = None
             if letter is not None:
                 body = strip_thinking(text)
-                choice = extract_choice(text) or choice_on_last_line(body) or choice_by_text(body)
+                choice = (
+                    extract_choice(text)
+                    or choice_on_last_line(body)
+                    or choice_by_text(body)
+                    or choice_by_text(body, listing=text)  # options listed in the trace
+                )
             if choice is not None:  # a multiple-choice target: compare the letters
                 ok = choice == letter
                 out.append(
@@ -1103,7 +1115,8 @@ class AnswerMatch:
                 body = strip_thinking(text)
                 said = read_form(form, body, explicit_answers(body))
                 if said is not None:
-                    ok = said == form.value
+                    # "True." answers a yes/no question "yes" (StrategyQA), "No" a true/false one
+                    ok = _POLAR_SAME.get(said, said) == _POLAR_SAME.get(form.value, form.value)
                     out.append(
                         Verdict(
                             "answer_match",
