@@ -202,6 +202,8 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 #   false-correct; version 15 was written from its misses (seen).
 # holdout13 (60, batch 14, reasoning models' outputs): version 15's first look, 57 of 60, no
 #   false-correct; version 16 was written from its misses (seen).
+# holdout14 (60, batch 15, BIG-Bench Hard few-shot CoT formats): version 16's first look, 56
+#   of 60 with 1 false-correct; no version was written from it (unseen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -214,6 +216,7 @@ FIRST_LOOKS = [
     ("holdout11", 60, 0.98, 0),
     ("holdout12", 60, 0.98, 0),
     ("holdout13", 60, 0.98, 0),
+    ("holdout14", 60, 0.93, 1),
 ]
 
 
