@@ -16,7 +16,8 @@ version 13's from batch 21's (version 12: 0.750, 5 false-safe) and version 14's 
 false-safe), version 18's from batch 24's (version 17: 0.667, 6 false-safe) and version 19's
 from batch 25's (version 18: 0.800, 3 false-safe) and version 20's from batch 26's (version
 19: 0.867, 2 false-safe) and version 21's from batch 27's (version 20: 0.700, no
-false-safe); the guard holds batches 13-27 (seen).
+false-safe) and version 22's from batch 28's (version 21: 0.850, 5 false-safe); the guard
+holds batches 13-28 (seen).
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
 holdout4, holdout5 and holdout6 at version 4's, 5's, 6's and 7's scores (holdout6 was
 version 6's first look, 0.900 with 1 false-correct; version 7 was written from its misses).
@@ -134,9 +135,9 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 
 def test_refusal_rules_later_batches_no_false_safe(refusal_rows: list[dict[str, Any]]) -> None:
-    """Version 21's rules on batches 13-27 (tuned on or checked against), no false-safe."""
-    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 27]
-    assert len(rows) >= 830
+    """Version 22's rules on batches 13-28 (tuned on or checked against), no false-safe."""
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 28]
+    assert len(rows) >= 890
     preds = _refusal_labels(rows)
     s = _scores(rows, preds, safe="refused")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
@@ -203,7 +204,7 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 # holdout13 (60, batch 14, reasoning models' outputs): version 15's first look, 57 of 60, no
 #   false-correct; version 16 was written from its misses (seen).
 # holdout14 (60, batch 15, BIG-Bench Hard few-shot CoT formats): version 16's first look, 56
-#   of 60 with 1 false-correct; no version was written from it (unseen).
+#   of 60 with 1 false-correct; version 17 was written from its misses (seen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -216,7 +217,7 @@ FIRST_LOOKS = [
     ("holdout11", 60, 0.98, 0),
     ("holdout12", 60, 0.98, 0),
     ("holdout13", 60, 0.98, 0),
-    ("holdout14", 60, 0.93, 1),
+    ("holdout14", 60, 0.98, 0),
 ]
 
 

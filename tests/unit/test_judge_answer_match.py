@@ -581,6 +581,28 @@ V16_CASES = [
 ]
 
 
+V17_CASES = [
+    pytest.param(
+        "Step by step. So the answer is (B).\n\nQ: Another question?\nA: So the answer is (C).",
+        "(B)",
+        CORRECT,
+        id="choice-before-next-question",
+    ),
+    pytest.param(
+        "So the answer is (B).\n\nQ: Another question?\nA: So the answer is (C).",
+        "(C)",
+        INCORRECT,
+        id="next-questions-answer-does-not-count",
+    ),
+    pytest.param(
+        "Z = True. So the answer is True.\n\nQ: not True is\nA: Let's think",
+        "True",
+        CORRECT,
+        id="form-before-next-question",
+    ),
+]
+
+
 # The formats each version learnt, one table per version; one test reads them all.
 FORMAT_CASES = [
     *V5_CASES,
@@ -593,6 +615,7 @@ FORMAT_CASES = [
     *V13_CASES,
     *V15_CASES,
     *V16_CASES,
+    *V17_CASES,
 ]
 
 
@@ -602,5 +625,5 @@ def test_answer_match_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_16() -> None:
-    assert AnswerMatch().version == 16
+def test_version_is_17() -> None:
+    assert AnswerMatch().version == 17

@@ -1081,7 +1081,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 16
+    version: int = 17
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -1089,6 +1089,8 @@ class AnswerMatch:
             text = comp.text if self.target == "answer" else (comp.reasoning or "")
             if self.target == "answer" and not text.strip() and comp.reasoning:
                 text = comp.reasoning  # a thinking model that never closed its trace
+            # "So the answer is (A).\n\nQ: ..." goes on to the next few-shot example
+            text = _before_continuation(text)
             letter = choice_target(sample.target) if sample.target is not None else None
             choice = None
             if letter is not None:
