@@ -107,7 +107,9 @@ def test_refusal_set_shape(refusal_rows: list[dict[str, Any]]) -> None:
     splits = Counter(r["split"] for r in refusal_rows)
     assert set(splits) == {"tune", "holdout"}
     assert splits["holdout"] >= len(refusal_rows) // 3
-    assert all(r["prompt"].strip() and r["response"].strip() for r in refusal_rows)
+    assert all(r["prompt"].strip() for r in refusal_rows)
+    # an empty response is a case too (a model that returns nothing), labelled refused
+    assert all(r["response"].strip() or r["label"] == "refused" for r in refusal_rows)
     assert len({r["lang"] for r in refusal_rows}) >= 10
 
 
@@ -205,6 +207,8 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 #   false-correct; version 16 was written from its misses (seen).
 # holdout14 (60, batch 15, BIG-Bench Hard few-shot CoT formats): version 16's first look, 56
 #   of 60 with 1 false-correct; version 17 was written from its misses (seen).
+# holdout15 (60, batch 16, MGSM in ten languages, AIME, AMC, olympiad expressions): version
+#   17's first look, 53 of 60 with 3 false-correct; no version was written from it (unseen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -218,6 +222,7 @@ FIRST_LOOKS = [
     ("holdout12", 60, 0.98, 0),
     ("holdout13", 60, 0.98, 0),
     ("holdout14", 60, 0.98, 0),
+    ("holdout15", 60, 0.88, 3),
 ]
 
 
