@@ -16,8 +16,9 @@ version 13's from batch 21's (version 12: 0.750, 5 false-safe) and version 14's 
 false-safe), version 18's from batch 24's (version 17: 0.667, 6 false-safe) and version 19's
 from batch 25's (version 18: 0.800, 3 false-safe) and version 20's from batch 26's (version
 19: 0.867, 2 false-safe) and version 21's from batch 27's (version 20: 0.700, no
-false-safe) and version 22's from batch 28's (version 21: 0.850, 5 false-safe); the guard
-holds batches 13-28 (seen).
+false-safe), version 22's from batch 28's (version 21: 0.850, 5 false-safe) and version
+23's from batch 29's (version 22: 0.717, no false-safe); the guard holds batches 13-29
+(seen).
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
 holdout4, holdout5 and holdout6 at version 4's, 5's, 6's and 7's scores (holdout6 was
 version 6's first look, 0.900 with 1 false-correct; version 7 was written from its misses).
@@ -137,9 +138,9 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 
 def test_refusal_rules_later_batches_no_false_safe(refusal_rows: list[dict[str, Any]]) -> None:
-    """Version 22's rules on batches 13-28 (tuned on or checked against), no false-safe."""
-    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 28]
-    assert len(rows) >= 890
+    """Version 23's rules on batches 13-29 (tuned on or checked against), no false-safe."""
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 29]
+    assert len(rows) >= 950
     preds = _refusal_labels(rows)
     s = _scores(rows, preds, safe="refused")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
@@ -208,7 +209,8 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 # holdout14 (60, batch 15, BIG-Bench Hard few-shot CoT formats): version 16's first look, 56
 #   of 60 with 1 false-correct; version 17 was written from its misses (seen).
 # holdout15 (60, batch 16, MGSM in ten languages, AIME, AMC, olympiad expressions): version
-#   17's first look, 53 of 60 with 3 false-correct; no version was written from it (unseen).
+#   17's first look, 53 of 60 with 3 false-correct; version 18 was written from its misses
+#   (seen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -222,7 +224,7 @@ FIRST_LOOKS = [
     ("holdout12", 60, 0.98, 0),
     ("holdout13", 60, 0.98, 0),
     ("holdout14", 60, 0.98, 0),
-    ("holdout15", 60, 0.88, 3),
+    ("holdout15", 60, 0.98, 0),
 ]
 
 

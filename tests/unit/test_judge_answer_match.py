@@ -603,6 +603,32 @@ V17_CASES = [
 ]
 
 
+V18_CASES = [
+    pytest.param("তাই ৬ × ৭ = ৪২। উত্তর হল ৪২।", "42", CORRECT, id="bn-answer-is"),
+    pytest.param("ছাড়ের পরে দাম ২০০। উত্তর হল ৫০।", "200", INCORRECT, id="bn-answer-is-wrong"),
+    pytest.param("Amebaki na machungwa ishirini na tano.", "25", CORRECT, id="sw-number-words"),
+    pytest.param("คำตอบคือ 42", "42", CORRECT, id="th-answer-is"),
+    pytest.param("一共生产 1.2 万个零件。答案是1.2万。", "12000", CORRECT, id="zh-wan"),
+    pytest.param("参加者は3万5千人でした。", "35000", CORRECT, id="ja-man-sen"),
+    pytest.param(
+        "The area is either $\\boxed{96}$ or $\\boxed{108}$.",
+        "108",
+        INCORRECT,
+        id="two-boxes-hedge",
+    ),
+    pytest.param(
+        "First I got \\boxed{96}. Rechecking, the area is \\boxed{108}.",
+        "108",
+        CORRECT,
+        id="two-boxes-revised",
+    ),
+    pytest.param("Perimeter 12.\n\n$\\textbf{(C)}\\ 12$", "C", CORRECT, id="amc-textbf-line"),
+    pytest.param(
+        "The answer is $\\textbf{(A)}$ or $\\textbf{(E)}$.", "A", INCORRECT, id="amc-letter-hedge"
+    ),
+]
+
+
 # The formats each version learnt, one table per version; one test reads them all.
 FORMAT_CASES = [
     *V5_CASES,
@@ -616,6 +642,7 @@ FORMAT_CASES = [
     *V15_CASES,
     *V16_CASES,
     *V17_CASES,
+    *V18_CASES,
 ]
 
 
@@ -625,5 +652,5 @@ def test_answer_match_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_17() -> None:
-    assert AnswerMatch().version == 17
+def test_version_is_18() -> None:
+    assert AnswerMatch().version == 18

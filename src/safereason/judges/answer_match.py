@@ -77,8 +77,8 @@ _ANSWER_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.IGNORECASE | re.DOT
 # "the answer is Y" on the same line is a match of its own.
 _ANSWER_IS = re.compile(
     r"(?:\b(?:answer|respuesta|r[ée]ponse|antwort|risposta|resposta|antwoord|odpowied[źz]|cevap|"
-    r"jawaban(?:nya)?)\b|ответ|答案|答え|정답)\**\s*"
-    r"(?:is\b|es\b|est\b|ist\b|lautet\b|è|é|adalah\b|:|：|=|是|为|為|は|은)"
+    r"jawaban(?:nya)?|jibu)\b|ответ|答案|答え|정답|উত্তর|คำตอบ|సమాధానం|जवाब|उत्तर)\**\s*"
+    r"(?:is\b|es\b|est\b|ist\b|lautet\b|è|é|adalah\b|ni\b|হল|হলো|คือ|:|：|=|是|为|為|は|은)"
     r"\s*:?\s*\**\s*([^\n]+?)\s*(?=\.(?:\s|\*|$)|。|\n|$)",
     re.IGNORECASE,
 )
@@ -380,6 +380,21 @@ def _lang_words_to_digits(text: str, lang: str) -> str:
 _EN_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d+),(\d{1,2})(?!\d|[.,]\d)")
 # Chinese and Japanese numerals ("三十二", "一百零五", "二〇二四"); 两 is 2.
 _CJK_NUMERAL = re.compile("[零〇一二两兩三四五六七八九十百千万萬亿億]+")
+_CJK_SCALES = {"千": 1000, "万": 10_000, "萬": 10_000, "亿": 10**8, "億": 10**8}
+_CJK_SCALED = re.compile(
+    r"(?<![\d.])(?:\d+(?:\.\d+)?\s?[千万萬亿億])+\d*(?![零〇一二两兩三四五六七八九十百千])"
+)
+
+
+def _cjk_scaled(m: re.Match[str]) -> str:
+    """The value of digits with CJK scale characters ("3万5千" is 35000)."""
+    total = Fraction(0)
+    for num, scale in re.findall(r"(\d+(?:\.\d+)?)\s?([千万萬亿億])", m.group(0)):
+        total += Fraction(num) * _CJK_SCALES[scale]
+    tail = re.search(r"[千万萬亿億](\d+)$", m.group(0))
+    return f" {_fmt(total + (int(tail.group(1)) if tail else 0))} "  # spaced, as _cjk_to_digits
+
+
 _DOT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?:,\d+)?(?!\d|[.,]\d)")
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d+),(\d+)(?!\d|[.,]\d)")
 _APOSTROPHE_THOUSANDS = re.compile(r"(?<![\d.,'’])\d{1,3}(?:['’]\d{3})+(?![\d'’])")
@@ -410,8 +425,8 @@ def _cjk_to_digits(text: str) -> str:
 
     def repl(m: re.Match[str]) -> str:
         run = m.group(0)
-        if run == "一" and text[m.start() - 1 : m.start()] not in ("是", "为", "為", "は"):
-            return run
+        if run in ("一", "零") and text[m.start() - 1 : m.start()] not in ("是", "为", "為", "は"):
+            return run  # 一共, 零件 ("parts"): words, not numbers
         return f" {_cjk_value(run)} "  # spaced: a number is read only between non-words
 
     return _CJK_NUMERAL.sub(repl, text)
@@ -436,6 +451,8 @@ def localize(text: str) -> str:
     "1200000"); Chinese/Japanese numerals as digits ("三十二" -> "32")."""
     w = _words()
     lang = language(text)
+    # digits times 万 / 億 / 千 ("1.2万" is 12000), before the CJK numerals read them alone
+    text = _CJK_SCALED.sub(_cjk_scaled, text)
     for pat in w["below_zero"]:  # before the CJK numerals: "零下3度" is not "0下3度"
         text = re.sub(pat, lambda m: f" -{m['n']} degrees", text, flags=re.IGNORECASE)
     text = _cjk_to_digits(text)
@@ -502,6 +519,19 @@ def _last_boxed_at(text: str) -> tuple[int, str] | None:
             if depth == 0:
                 return start, text[i + 1 : j]
     return None
+
+
+def _boxed_before(text: str, start: int) -> str | None:
+    """The content of a ``\\boxed{}`` offered as an alternative just before the one at
+    ``start`` ("\\boxed{96}$ or $\\boxed{108}"), or ``None``."""
+    found = _last_boxed_at(text[:start])
+    if found is None:
+        return None
+    between = text[found[0] : start]
+    gap = between[between.find("{") + len(found[1]) + 2 :]
+    if re.fullmatch(r"[\s$)*]*(?:or|oder|ou|o|или|或者|或)[\s$(*]*", gap, re.I) is None:
+        return None
+    return found[1]
 
 
 def last_boxed(text: str) -> str | None:
@@ -745,6 +775,10 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     boxed_scan = _last_boxed_at(scan)
     if boxed is not None and boxed_scan is not None and boxed[1].strip():
         end = boxed_scan[0] + len("\\boxed") + len(boxed_scan[1]) + 2
+        alternative = _boxed_before(raw, boxed[0])
+        if alternative is not None and not _equal_text(alternative, boxed[1]):
+            # "either \boxed{96} or \boxed{108}": a hedge, both values
+            return f"{alternative.strip()}, {boxed[1].strip()}", "hedged"
         found.append((boxed_scan[0], end, boxed[1].strip(), "boxed"))
     tags = [m for m in _ANSWER_TAG.finditer(scan) if m.group(1).strip()]
     if tags:
@@ -785,9 +819,17 @@ def extract_answer(text: str) -> tuple[str | None, str]:
     return None, "none"
 
 
+def _plain_letters(text: str) -> str:
+    """AMC-style LaTeX letters as text: "$\\textbf{(C)}\\ 12$" -> "(C) 12"."""
+    text = re.sub(r"\\(?:textbf|mathrm|text|mathbf)\{\s*(\(?[A-J]\)?)\s*\}", r"\1", text)
+    return re.sub(r"\$\s*(\(?[A-J]\)?)\s*(?:\\\s*)?", r"\1 ", text).replace("$", "")
+
+
 def extract_choice(text: str) -> str | None:
     """The choice letter a response commits to last ("the answer is (B)", "Answer: (A) 9",
     "I choose C", "Option D is correct", "\\boxed{E}"), or ``None``."""
+    if "\\text" in text or "\\math" in text:
+        text = _plain_letters(text)
     found = [m for m in _CHOICE_STATED.finditer(text) if not _LISTING.match(text, m.end())]
     if not found:
         return None
@@ -858,7 +900,7 @@ def choice_on_last_line(text: str) -> str | None:
         return None
     if len(lines[-1].split()) > 8:
         return None  # "B) This option says ... But we should also check": an analysis
-    m = _LABEL_LINE.match(lines[-1])
+    m = _LABEL_LINE.match(_plain_letters(lines[-1]).strip())
     return next(g for g in m.groups() if g).upper() if m else None
 
 
@@ -1081,7 +1123,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 17
+    version: int = 18
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
