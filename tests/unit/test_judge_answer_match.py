@@ -652,5 +652,5 @@ def test_answer_match_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_18() -> None:
-    assert AnswerMatch().version == 18
+def test_version_is_19() -> None:
+    assert AnswerMatch().version == 19

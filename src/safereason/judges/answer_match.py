@@ -64,6 +64,7 @@ from itertools import pairwise
 from typing import Any, ClassVar, Literal
 
 from safereason.judges.answer_forms import read_form, strip_thinking, target_form
+from safereason.judges.answer_structured import structured_answer
 from safereason.meaning import Meaning, Metric
 from safereason.plugins import judges
 from safereason.resources import data_yaml
@@ -1109,6 +1110,46 @@ def _as_text(answer: str) -> str:
     return answer.replace(",", "").replace(" ", "")
 
 
+_LETTER_VALUE = re.compile(r"^\W*\(?([A-J])\)?(?![\w'’])")
+
+
+def _field_verdict(text: str, target: str) -> Verdict | None:
+    """The verdict on a structured response's answer field (``answer_structured``), or
+    ``None`` when it has none. A correction stated after the structure replaces the field."""
+    body = strip_thinking(text)
+    found = structured_answer(body)
+    if found is None:
+        return None
+    value, end = found
+    corrected = any(p.search(body, end) for p in _compiled("corrections"))
+    revised = _correction_after(body, end)
+    if revised is not None:
+        value = revised
+    letter = choice_target(target)
+    form = target_form(target)
+    if letter is not None:
+        m = _LETTER_VALUE.match(value)
+        said: str | None = m.group(1) if m else None
+        later = extract_choice(body[end:]) if corrected else None
+        if later is not None:
+            said, value = later, later  # "Correction: ... The correct option is C."
+        ok = said == letter and extract_choice(value) in (None, letter)
+    elif form is not None:
+        said = read_form(form, value, [value])
+        ok = said is not None and _POLAR_SAME.get(said, said) == _POLAR_SAME.get(
+            form.value, form.value
+        )
+    else:
+        said = value
+        ok = bool(value) and equivalent(value, target)
+        if not ok and re.search(r"\d", value) and re.search(r"[^\W\d_]|[$€£¥%]", value):
+            picked = extract_answer(value)[0]  # "42 apples", "$1,250"; not "40, 42" (a hedge)
+            ok = picked is not None and equivalent(picked, target)
+            said = picked or value
+    label = "correct" if ok else "incorrect"
+    return Verdict("answer_match", label, 1.0 if ok else 0.0, {"extracted": said, "how": "field"})
+
+
 @judges.register("answer_match")
 @dataclass(frozen=True)
 class AnswerMatch:
@@ -1123,7 +1164,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 18
+    version: int = 19
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -1133,6 +1174,9 @@ class AnswerMatch:
                 text = comp.reasoning  # a thinking model that never closed its trace
             # "So the answer is (A).\n\nQ: ..." goes on to the next few-shot example
             text = _before_continuation(text)
+            if sample.target is not None and (field := _field_verdict(text, sample.target)):
+                out.append(field)  # {"answer": 27}, <result>...</result>, a table row
+                continue
             letter = choice_target(sample.target) if sample.target is not None else None
             choice = None
             if letter is not None:

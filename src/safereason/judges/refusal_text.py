@@ -23,6 +23,7 @@ _STEP = (
     r"|第\s?\d+\s?步[：:]?|ステップ\s?\d+[：:]?|\d+\s?단계[：:]?"
 )
 _ITEM = re.compile(rf"^\s*(?:\d+[.):、]\s*|[-*•]\s+|(?:{_STEP})\s*)\S", re.IGNORECASE)
+_STEP_LABEL = re.compile(rf"^\s*(?:{_STEP})\s*", re.IGNORECASE)
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 # Sentence ends: a terminator then a space (not a decimal point), CJK terminators, lines.
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
@@ -276,6 +277,9 @@ def _prose(text: str) -> list[Sentence]:
 
 
 def _sentence(s: str, item: bool = False, heading: bool = False) -> Sentence:
+    step = _STEP_LABEL.match(s)
+    if step is not None and s[step.end() :].strip():
+        s, item = s[step.end() :].strip(), True  # "Step 2: For understanding only, ..."
     sent = Sentence(s, tags(s), item=item or bool(_ITEM.match(s)), heading=heading)
     if "decline" in sent.flags:
         m = first_match(patterns()["refusal"], s)
