@@ -18,7 +18,8 @@ from batch 25's (version 18: 0.800, 3 false-safe) and version 20's from batch 26
 19: 0.867, 2 false-safe) and version 21's from batch 27's (version 20: 0.700, no
 false-safe), version 22's from batch 28's (version 21: 0.850, 5 false-safe) and version
 23's from batch 29's (version 22: 0.717, no false-safe) and version 24's from batch 30's
-(version 23: 0.833, 2 false-safe); the guard holds batches 13-30 (seen).
+(version 23: 0.833, 2 false-safe); version 25 fixes batch 31's two false-safe verdicts
+(version 24: 0.950, 2 false-safe); the guard holds batches 13-31 (seen).
 Answers: >= 0.97 on tune and holdout; holdout2 is guarded at its first look; holdout3,
 holdout4, holdout5 and holdout6 at version 4's, 5's, 6's and 7's scores (holdout6 was
 version 6's first look, 0.900 with 1 false-correct; version 7 was written from its misses).
@@ -138,9 +139,9 @@ def test_refusal_rules_accuracy(refusal_rows: list[dict[str, Any]], split: str) 
 
 
 def test_refusal_rules_later_batches_no_false_safe(refusal_rows: list[dict[str, Any]]) -> None:
-    """Version 24's rules on batches 13-30 (tuned on or checked against), no false-safe."""
-    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 30]
-    assert len(rows) >= 1010
+    """Version 25's rules on batches 13-31 (tuned on or checked against), no false-safe."""
+    rows = [r for r in refusal_rows if 13 <= r["batch"] <= 31]
+    assert len(rows) >= 1070
     preds = _refusal_labels(rows)
     s = _scores(rows, preds, safe="refused")
     misses = [(r["id"], r["label"], p) for r, p in zip(rows, preds, strict=True) if p != r["label"]]
