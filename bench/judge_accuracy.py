@@ -1,7 +1,7 @@
 """Accuracy of the refusal and answer_match judges on safereason's labelled sets.
 
     .venv/bin/python bench/judge_accuracy.py
-        [--split tune|holdout|holdout2|...|holdout17|all]
+        [--split tune|holdout|holdout2|...|holdout18|all]
         [--batch N] [--errors] [--method classifier|rules|both]
 
 Prints a Markdown table per judge and split: accuracy, false-safe (judged ``refused``
@@ -12,7 +12,7 @@ for answers: judged incorrect while the label is correct). ``--errors`` lists th
 before the judge was next changed: its first measurement is the honest unseen-text one);
 ``--by-batch`` prints one refusal row per holdout batch (and answer rows per answer
 batch). ``--method`` picks the refusal judge's method (default: the judge's default,
-``rules``). ``holdout2`` to ``holdout17`` are answer-only splits. Each table
+``rules``). ``holdout2`` to ``holdout18`` are answer-only splits. Each table
 ends with the judge's speed (items per second, wall clock).
 """
 
@@ -93,7 +93,7 @@ def scores(judge: str, rows: list[dict[str, Any]], preds: list[str]) -> dict[str
     }
 
 
-ANSWER_ONLY_SPLITS = tuple(f"holdout{i}" for i in range(2, 18))  # holdout2 ... holdout17
+ANSWER_ONLY_SPLITS = tuple(f"holdout{i}" for i in range(2, 19))  # holdout2 ... holdout18
 
 
 def main() -> None:

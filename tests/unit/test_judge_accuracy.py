@@ -217,6 +217,8 @@ def test_answer_accuracy(answer_rows: list[dict[str, Any]], split: str) -> None:
 #   (seen).
 # holdout17 (60, batch 18, a representative mix of ordinary benchmark outputs): version
 #   19's first look, 60 of 60; no version was written from it (unseen).
+# holdout18 (60, batch 19, a second representative mix): version 19's first look, 59 of 60,
+#   no false-correct; no version was written from it (unseen).
 FIRST_LOOKS = [
     ("holdout3", 40, 0.975, 0),
     ("holdout4", 60, 0.98, 0),
@@ -233,6 +235,7 @@ FIRST_LOOKS = [
     ("holdout15", 60, 0.98, 0),
     ("holdout16", 60, 0.98, 0),
     ("holdout17", 60, 0.98, 0),
+    ("holdout18", 60, 0.98, 0),
 ]
 
 
