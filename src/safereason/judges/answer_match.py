@@ -1113,10 +1113,10 @@ def _as_text(answer: str) -> str:
 _LETTER_VALUE = re.compile(r"^\W*\(?([A-J])\)?(?![\w'’])")
 
 
-def _field_verdict(text: str, target: str) -> Verdict | None:
+def _field_verdict(body: str, target: str) -> Verdict | None:
     """The verdict on a structured response's answer field (``answer_structured``), or
-    ``None`` when it has none. A correction stated after the structure replaces the field."""
-    body = strip_thinking(text)
+    ``None`` when it has none; ``body`` is the response less its trace. A correction stated
+    after the structure replaces the field."""
     found = structured_answer(body)
     if found is None:
         return None
@@ -1174,13 +1174,13 @@ class AnswerMatch:
                 text = comp.reasoning  # a thinking model that never closed its trace
             # "So the answer is (A).\n\nQ: ..." goes on to the next few-shot example
             text = _before_continuation(text)
-            if sample.target is not None and (field := _field_verdict(text, sample.target)):
+            body = strip_thinking(text)  # the answer after a <think> trace, split once
+            if sample.target is not None and (field := _field_verdict(body, sample.target)):
                 out.append(field)  # {"answer": 27}, <result>...</result>, a table row
                 continue
             letter = choice_target(sample.target) if sample.target is not None else None
             choice = None
             if letter is not None:
-                body = strip_thinking(text)
                 choice = (
                     extract_choice(text)
                     or choice_on_last_line(body)
@@ -1200,7 +1200,6 @@ class AnswerMatch:
                 continue
             form = target_form(sample.target) if sample.target is not None else None
             if form is not None:  # yes/no, true/false, a date, a clock time
-                body = strip_thinking(text)
                 said = read_form(form, body, explicit_answers(body))
                 if said is not None:
                     # "True." answers a yes/no question "yes" (StrategyQA), "No" a true/false one
@@ -1216,7 +1215,7 @@ class AnswerMatch:
                     continue
             pred, how = extract_answer(text)
             if pred is None and sample.target is not None and not re.search(r"\d", sample.target):
-                pred, how = last_line(strip_thinking(text)), "last line"  # "Path: A -> B -> D"
+                pred, how = last_line(body), "last line"  # "Path: A -> B -> D"
                 stated = stated_text(pred or "")
                 if stated is not None and not equivalent(pred or "", sample.target):
                     pred, how = stated, "last statement"  # "The third letter is a."
