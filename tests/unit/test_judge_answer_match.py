@@ -629,6 +629,23 @@ V18_CASES = [
 ]
 
 
+V20_CASES = [
+    pytest.param(
+        "Green plants turn light into sugar. This process is (B) photosynthesis.",
+        "B",
+        CORRECT,
+        id="label-named-in-last-sentence",
+    ),
+    pytest.param("The organelle is (C) the nucleus.", "B", INCORRECT, id="label-named-wrong"),
+    pytest.param(
+        "So (A) is ruled out and the answer must lie in (C) or (D).",
+        "C",
+        INCORRECT,
+        id="two-labels-named-is-no-answer",
+    ),
+]
+
+
 # The formats each version learnt, one table per version; one test reads them all.
 FORMAT_CASES = [
     *V5_CASES,
@@ -643,6 +660,7 @@ FORMAT_CASES = [
     *V16_CASES,
     *V17_CASES,
     *V18_CASES,
+    *V20_CASES,
 ]
 
 
@@ -652,5 +670,5 @@ def test_answer_match_formats(text: str, target: str, expected: str) -> None:
     assert verdict.label == expected, verdict.details
 
 
-def test_version_is_19() -> None:
-    assert AnswerMatch().version == 19
+def test_version_is_20() -> None:
+    assert AnswerMatch().version == 20

@@ -922,6 +922,26 @@ def choice_by_text(text: str, listing: str | None = None) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
+# One option label named in the last sentence as what something is ("This process is (B)
+# photosynthesis."), not judged ("(B) is wrong") or listed beside another.
+_NAMED_LABEL = re.compile(
+    r"(?i:\b(?:is|are|was|were|be|means|called)\s+)(?:\*\*)?\(([A-J])\)(?:\*\*)?\s+(?!(?i:is|are|was)\b)\w"
+)
+
+
+def choice_named_last(text: str) -> str | None:
+    """The letter the last sentence names as the thing asked about ("This process is (B)
+    photosynthesis." gives B), when it names exactly one option label."""
+    sents = [s for s in _SENTENCE.split(text) if s.strip()]
+    if not sents:
+        return None
+    last = sents[-1]
+    if len(re.findall(r"\([A-J]\)", last)) != 1:
+        return None
+    m = _NAMED_LABEL.search(last)
+    return m.group(1) if m else None
+
+
 _POLAR_SAME = {"true": "yes", "false": "no"}
 
 
@@ -1164,7 +1184,7 @@ class AnswerMatch:
     reads: ClassVar[tuple[str, ...]] = ("response", "target")  # the input fields it needs
 
     target: Literal["answer", "reasoning"] = "answer"
-    version: int = 19
+    version: int = 20
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out = []
@@ -1186,6 +1206,7 @@ class AnswerMatch:
                     or choice_on_last_line(body)
                     or choice_by_text(body)
                     or choice_by_text(body, listing=text)  # options listed in the trace
+                    or choice_named_last(body)
                 )
             if choice is not None:  # a multiple-choice target: compare the letters
                 ok = choice == letter
