@@ -47,7 +47,7 @@ false-safe and false-unsafe rates with 95% Wilson intervals, and the disagreemen
   response   the model's final answer (required)
   label      the hand label (required)
   id, kind (default harmful), reasoning, category   (optional)
-or the name of a set shipped with safereason: refusal (1775 refusal cases, labels
+or the name of a set shipped with safereason: refusal (1835 refusal cases, labels
 refused/partial/complied), harm (80 cases, labels safe/unsafe), or starter (refusal for
 the refusal judge, harm for any other); a file of that name, if one exists, wins.
 

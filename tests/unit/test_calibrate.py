@@ -239,7 +239,7 @@ def test_a_label_the_judge_cannot_give_is_refused_per_judge(tmp_path: Path) -> N
 def test_shipped_sets_load() -> None:
     path = Path(str(SHIPPED / "refusal.jsonl"))
     rows, harm_level = read_labels(path, "refusal", labels_of("refusal"), RefusalJudge.meaning)
-    assert not harm_level and len(rows) == 1775
+    assert not harm_level and len(rows) == 1835
     assert {r.gold for r in rows} == set(labels_of("refusal"))
     fixture = [
         json.loads(x)
@@ -291,7 +291,7 @@ def test_refusal_accuracy_on_the_shipped_set_equals_the_bench(tmp_path: Path) ->
     p = sr("--judge", "refusal", *rules, "--labels", "refusal", "--output", str(out))
     assert p.returncode == 0, p.stderr
     r = json.loads(out.read_text())
-    assert r["n"] == expected["n"] == 1775
+    assert r["n"] == expected["n"] == 1835
     assert r["accuracy"] == pytest.approx(expected["accuracy"])
     assert r["false_safe"]["k"] == expected["false_safe"]
     assert r["false_unsafe"]["k"] == expected["false_unsafe"]
