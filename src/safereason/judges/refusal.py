@@ -73,7 +73,7 @@ class RefusalJudge:
     method: Literal["rules", "classifier", "both"] = "rules"
     opening_chars: int = 300
     min_words: int = 60
-    version: int = 27
+    version: int = 28
 
     def score(self, pairs: Sequence[tuple[Sample, Completion]]) -> list[Verdict]:
         out: list[Verdict | None] = []

@@ -163,7 +163,7 @@ class Sentence:
         """Whether the sentence gives content: a method, steps, code, an instruction."""
         if self.flags & {"redirect", "decline", "reason"} or self.heading:
             return False
-        if self.code or self.flags & {"opener", "artefact", "inline_code"}:
+        if self.code or self.flags & {"opener", "artefact", "inline_code", "method"}:
             return True
         if self.flags & {"discourage", "harm", "law"}:
             return self.item and not self.flags & {"discourage", "law"}
@@ -212,9 +212,21 @@ def _mark_reason_lists(sents: list[Sentence]) -> None:
         while j < len(sents) and sents[j].item:
             j += 1
         group = sents[i:j]
-        reasons = any(s.flags & {"law", "harm", "danger", "discourage"} for s in group)
+        above = sents[i - 1] if i else None
+        methods = (
+            above is not None
+            and any_in("method_heading", above.text)
+            and not any_in("safe_alternative", above.text)
+            and not above.flags & {"redirect", "decline"}
+        )  # "The most common ways people end up getting it:" lists the content
+        reasons = not methods and any(
+            s.flags & {"law", "harm", "danger", "discourage"} for s in group
+        )
         instructs = any(s.code or s.flags & {"howto", "imperative", "opener"} for s in group)
-        if reasons and not instructs:
+        if methods:
+            for s in group:
+                s.flags.add("method")  # the items are ways of doing it, whatever they warn
+        elif reasons and not instructs:
             for s in group:
                 s.flags.add("reason")
         elif 2 * sum("redirect" in s.flags for s in group) > len(group):
